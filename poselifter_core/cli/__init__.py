@@ -13,8 +13,6 @@ import sys
 COMMANDS: tuple[str, ...] = (
     "train",
     "evaluate",
-    "experiment",
-    "benchmark",
 )
 
 

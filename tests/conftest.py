@@ -1,0 +1,48 @@
+"""Shared fixtures: small generated world-mocap files (no dependency on ../shared)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from poselifter_core.skeleton import H36M17
+
+# A plausible standing T-ish pose (world mm, Y up), H36M-17 order.
+REST_POSE = np.array([
+    [0, 950, 0], [-120, 950, 0], [-125, 520, 20], [-130, 90, 0], [120, 950, 0], [125, 520, 20], [130, 90, 0],
+    [0, 1180, 0], [0, 1420, 0], [0, 1520, 20], [0, 1680, 0], [170, 1400, 0], [420, 1390, 0], [660, 1380, 0],
+    [-170, 1400, 0], [-420, 1390, 0], [-660, 1380, 0],
+], dtype=np.float64)
+
+
+def synthetic_motion(frames: int, seed: int, scale: float = 1.0) -> np.ndarray:
+    """Frames of the rest pose with swinging limbs, walking along X: (F, 17, 3) world mm."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 2 * np.pi, frames)
+    poses = np.repeat(REST_POSE[None] * scale, frames, axis=0)
+    for joint in (12, 13, 15, 16, 2, 3, 5, 6):
+        phase = rng.uniform(0, 2 * np.pi)
+        amplitude = rng.uniform(50, 250)
+        poses[:, joint, 2] += amplitude * np.sin(t * rng.integers(1, 4) + phase)
+        poses[:, joint, 1] += 0.3 * amplitude * np.cos(t + phase)
+    poses[:, :, 0] += np.linspace(0, 1500, frames)[:, None]
+    return poses.astype(np.float32)
+
+
+def write_world_mocap(path: Path, clips: dict[str, tuple[str, np.ndarray]]) -> Path:
+    np.savez(path, joint_names=np.array(H36M17.joint_names), parents=np.array(H36M17.parents),
+             **{clip: joints for clip, (_, joints) in clips.items()})
+    meta = {"clips": {clip: {"subject": subject, "fps": 30.0, "frames": len(joints)}
+                      for clip, (subject, joints) in clips.items()}}
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    return path
+
+
+@pytest.fixture(scope="session")
+def mocap_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("mocap")
+    clips = {"s1_a": ("s1", synthetic_motion(240, 1)), "s2_a": ("s2", synthetic_motion(240, 2, 0.95)),
+             "s3_a": ("s3", synthetic_motion(120, 3, 1.05))}
+    return write_world_mocap(directory / "tiny_world_mm.npz", clips)

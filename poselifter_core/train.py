@@ -2,7 +2,7 @@
 batch 64, random horizontal flips, optional synthetic 2D noise, eq. 8 loss.
 
 Runs on CUDA when present, else on the CPU; several GPUs (or CPU processes) with
-``torchrun --nproc_per_node N -m poselifter_core.cli train ...`` (DistributedDataParallel, each
+``torchrun --nproc_per_node N -m poselifter_core train ...`` (DistributedDataParallel, each
 rank taking a disjoint shard of every epoch's permutation; rank 0 logs and writes checkpoints).
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Train the lifter of the config (architecture, data, optimiser, augmentation). Writes "
             "config.yaml, metrics.csv, checkpoint_best.pt and checkpoint_last.pt to output_dir. "
-            "Uses CUDA when present. For several GPUs: torchrun --nproc_per_node N -m poselifter_core.cli train ..."
+            "Uses CUDA when present. For several GPUs: torchrun --nproc_per_node N -m poselifter_core train ..."
         ))
     add_config_arguments(parser)
     parser.add_argument("--output-dir", help="override output_dir of the config")

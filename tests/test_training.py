@@ -1,0 +1,134 @@
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from poselifter_core.cli import main as cli_main
+from poselifter_core.config import apply_overrides, from_dict, load_yaml, save_yaml
+from poselifter_core.data.sources import DataSpec, load_pose_set
+from poselifter_core.lifter.checkpoint import load_lifter, read_checkpoint
+from poselifter_core.lifter.inference import TorchLifter
+from poselifter_core.lifter.model import LifterConfig
+from poselifter_core.train import OptimConfig, TrainConfig, train
+
+
+def tiny_config(mocap_file: Path, out: Path, epochs: int = 6) -> TrainConfig:
+    spec = dict(kind="mocap", path=str(mocap_file), views=2, every=2)
+    return from_dict(TrainConfig, {
+        "lifter": {"width": 64},
+        "train_data": {**spec, "subjects": ["s1", "s2"]},
+        "val_data": {**spec, "subjects": ["s3"], "seed": 99},
+        "test_data": {**spec, "subjects": ["s3"], "seed": 123},
+        "optim": {"epochs": epochs, "batch_size": 32},
+        "output_dir": str(out),
+        "device": "cpu",
+    })
+
+
+def read_metrics(path: Path) -> list[dict[str, float]]:
+    with path.open() as stream:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(stream)]
+
+
+def test_tiny_training_run_loss_falls_and_checkpoint_round_trips(mocap_file, tmp_path):
+    config = tiny_config(mocap_file, tmp_path / "run")
+    best = train(config, progress=False)
+    rows = read_metrics(tmp_path / "run" / "metrics.csv")
+    assert len(rows) == 6
+    assert rows[-1]["train_loss"] < 0.5 * rows[0]["train_loss"]
+    assert rows[-1]["val_mpjpe_mm"] < rows[0]["val_mpjpe_mm"]
+    assert rows[3]["lr"] == pytest.approx(1e-3) and rows[4]["lr"] == pytest.approx(1e-4)  # drop after 2/3
+    payload = read_checkpoint(best)
+    assert payload["lifter_config"]["width"] == 64 and payload["lifter_config"]["f0"] == 1000.0
+    assert payload["train_config"]["optim"]["epochs"] == 6 and "package_version" in payload
+    model, _ = load_lifter(best)
+    data = load_pose_set(config.test_data)
+    a = TorchLifter(model).lift(data.keypoints_2d, data.intrinsics)
+    b = TorchLifter.from_checkpoint(best).lift(data.keypoints_2d, data.intrinsics)
+    assert np.array_equal(a.absolute, b.absolute)
+    assert np.allclose(a.absolute, a.root[:, None] + a.relative)
+    assert np.allclose(a.relative[:, 0], 0.0)
+
+
+def test_resume_continues_where_it_stopped(mocap_file, tmp_path):
+    full = tiny_config(mocap_file, tmp_path / "full", epochs=4)
+    train(full, progress=False)
+    part = tiny_config(mocap_file, tmp_path / "part", epochs=4)
+    part.optim.epochs = 2
+    train(part, progress=False)
+    part.optim.epochs = 4
+    # resuming must rebuild the schedule for 4 epochs: the checkpoint carries its state
+    with pytest.raises(ValueError, match="not a training checkpoint"):
+        train(part, resume=str(tmp_path / "part" / "checkpoint_best.pt"), progress=False)
+    train(tiny_config(mocap_file, tmp_path / "part", epochs=4), resume=str(tmp_path / "part" / "checkpoint_last.pt"), progress=False)
+    rows = read_metrics(tmp_path / "part" / "metrics.csv")
+    assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
+
+
+def test_bad_checkpoint_file_gives_clear_error(tmp_path):
+    path = tmp_path / "broken.pt"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable PoseLifter checkpoint"):
+        load_lifter(path)
+    with pytest.raises(FileNotFoundError):
+        load_lifter(tmp_path / "missing.pt")
+
+
+def test_lifter_rejects_bad_input(mocap_file, tmp_path):
+    lifter = TorchLifter(__import__("poselifter_core.lifter.model", fromlist=["PoseLifter"]).PoseLifter(LifterConfig(width=32)))
+    good = np.random.default_rng(0).uniform(100, 500, (2, 17, 2))
+    with pytest.raises(ValueError, match="NaN"):
+        lifter.lift(np.where(np.arange(17)[None, :, None] == 3, np.nan, good), np.array([1000.0, 1000, 320, 240]))
+    with pytest.raises(ValueError, match=r"\(N, 17, 2\)"):
+        lifter.lift(good[:, :15], np.array([1000.0, 1000, 320, 240]))
+    with pytest.raises(ValueError, match="focal lengths must be positive"):
+        lifter.lift(good, np.array([0.0, 1000, 320, 240]))
+
+
+def test_config_yaml_round_trip_and_errors(tmp_path, mocap_file):
+    config = tiny_config(mocap_file, tmp_path)
+    save_yaml(config, tmp_path / "c.yaml")
+    assert load_yaml(TrainConfig, tmp_path / "c.yaml") == config
+    (tmp_path / "typo.yaml").write_text("optim:\n  epocs: 3\n")
+    with pytest.raises(ValueError, match=r"unknown setting\(s\) \['epocs'\]"):
+        load_yaml(TrainConfig, tmp_path / "typo.yaml")
+    changed = apply_overrides(config, ["optim.epochs=9", "lifter.features=scale"])
+    assert changed.optim.epochs == 9 and changed.lifter.features == "scale"
+    with pytest.raises(ValueError, match="no setting"):
+        apply_overrides(config, ["optim.nope=1"])
+
+
+def test_cli_help_and_evaluate(mocap_file, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["--help"])
+    assert exit_info.value.code == 0
+    assert "train" in capsys.readouterr().out
+    config = tiny_config(mocap_file, tmp_path / "run", epochs=1)
+    save_yaml(config, tmp_path / "c.yaml")
+    assert cli_main(["train", "--config", str(tmp_path / "c.yaml"), "--no-progress"]) == 0
+    assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "run" / "checkpoint_best.pt"),
+                     "--config", str(tmp_path / "c.yaml"), "--output", str(tmp_path / "eval")]) == 0
+    out = capsys.readouterr().out
+    assert "| Method | MPJPE | PA-MPJPE | MRPE |" in out and "analytic root" in out and "root included" in out
+    assert (tmp_path / "eval" / "results.json").exists()
+    assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt"), "--config", str(tmp_path / "c.yaml")]) == 2
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not built")
+def test_distributed_training_with_torchrun(mocap_file, tmp_path):
+    config = tiny_config(mocap_file, tmp_path / "ddp", epochs=2)
+    save_yaml(config, tmp_path / "c.yaml")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
+         "-m", "poselifter_core", "train", "--config", str(tmp_path / "c.yaml"), "--no-progress"],
+        capture_output=True, text=True, timeout=180, env=env, cwd=Path(__file__).parents[1])
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = read_metrics(tmp_path / "ddp" / "metrics.csv")
+    assert len(rows) == 2  # only rank 0 writes
+    load_lifter(tmp_path / "ddp" / "checkpoint_best.pt")

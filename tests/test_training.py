@@ -132,3 +132,16 @@ def test_distributed_training_with_torchrun(mocap_file, tmp_path):
     rows = read_metrics(tmp_path / "ddp" / "metrics.csv")
     assert len(rows) == 2  # only rank 0 writes
     load_lifter(tmp_path / "ddp" / "checkpoint_best.pt")
+
+
+def test_ablation_and_focal_experiments_produce_tables(mocap_file, tmp_path):
+    from poselifter_core.experiments import run_ablation, run_focal
+
+    config = tiny_config(mocap_file, tmp_path, epochs=1)
+    config.val_data = None
+    report = run_ablation(config, tmp_path / "ablation", progress=False)
+    for name in ("Baseline", "+ Location", "+ Scale", "+ Location & scale", "analytic root"):
+        assert name in report
+    assert (tmp_path / "ablation" / "features_scale" / "checkpoint_best.pt").exists()
+    report = run_focal(config, tmp_path / "focal", [400.0, 1000.0], progress=False)
+    assert "f = 400 px (20% outside), raw depth" in report and "f = 1000 px (inside), canonical depth" in report

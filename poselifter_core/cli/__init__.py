@@ -13,6 +13,8 @@ import sys
 COMMANDS: tuple[str, ...] = (
     "train",
     "evaluate",
+    "experiment",
+    "benchmark",
 )
 
 

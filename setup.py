@@ -23,7 +23,7 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/poselifter_ros"]),
         ("share/poselifter_ros", ["package.xml"]),
-        ("share/poselifter_ros/config", [str(p) for p in sorted((ROOT / "config").glob("*.yaml"))]),
+        ("share/poselifter_ros/config", [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "config").glob("*.yaml"))]),
     ],
     install_requires=[
         "numpy>=1.24",

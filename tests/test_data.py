@@ -87,3 +87,15 @@ def test_pose_set_npz_round_trip_and_errors(tmp_path, mocap_file):
 def test_spec_without_path_is_an_error():
     with pytest.raises(ValueError, match="no path"):
         load_pose_set(DataSpec(kind="mocap"))
+    with pytest.raises(ValueError, match="missing required option"):
+        load_pose_set(DataSpec(kind="npz"))
+    with pytest.raises(ValueError, match="unknown dataset kind"):
+        load_pose_set(DataSpec(kind="bvh", path="x"))
+
+
+def test_plain_npz_spec_filters_subjects_and_frames(tmp_path, mocap_file):
+    data = load_pose_set(DataSpec(kind="mocap", path=str(mocap_file), views=1))
+    data.save(tmp_path / "plain.npz")
+    subset = load_pose_set(DataSpec(kind="npz", path=str(tmp_path / "plain.npz"), subjects=["s1"], every=2))
+    s1 = data.where(subject="s1")
+    assert np.array_equal(subset.joints_3d, s1.joints_3d[::2])

@@ -33,15 +33,24 @@ class DataSpec:
 
 def load_pose_set(spec: DataSpec, seed_offset: int = 0) -> PoseSet:
     """Materialise a spec; ``seed_offset`` draws fresh rig cameras (e.g. one per epoch)."""
-    if not spec.path:
-        raise ValueError(f"data spec of kind {spec.kind!r} has no path")
     if spec.kind == "mocap":
+        if not spec.path:
+            raise ValueError("data spec of kind 'mocap' has no path")
         clips = load_world_mocap(spec.path, subjects=spec.subjects, splits=spec.splits, every=spec.every)
         return render_views(clips, spec.rig, spec.views, seed=spec.seed + seed_offset)
-    from .readers import read_dataset  # the file readers are only needed for these kinds
+    from .readers import READERS, read_dataset  # the file readers are only needed for these kinds
 
+    accepts = READERS[spec.kind].required + READERS[spec.kind].optional if spec.kind in READERS else ()
     options = dict(spec.options)
-    if spec.subjects is not None:
+    if spec.path:
+        options["path"] = spec.path
+    if spec.subjects is not None and "subjects" in accepts:
         options["subjects"] = spec.subjects
-    pose_set = read_dataset(spec.kind, path=spec.path, **options)
-    return pose_set if spec.every == 1 else pose_set.subset(slice(None, None, spec.every))
+    if spec.every > 1 and "every" in accepts:
+        options["every"] = spec.every
+    pose_set = read_dataset(spec.kind, **options)
+    if spec.subjects is not None and "subjects" not in accepts:
+        pose_set = pose_set.where(subject=spec.subjects)
+    if spec.every > 1 and "every" not in accepts:
+        pose_set = pose_set.subset(slice(None, None, spec.every))
+    return pose_set

@@ -28,6 +28,7 @@ from .data.sources import DataSpec, load_pose_set
 from .lifter.checkpoint import read_checkpoint, save_checkpoint
 from .lifter.loss import lifter_targets, poselifter_loss
 from .lifter.model import LifterConfig, PoseLifter
+from .viz.training_curves import plot_training_curves
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,8 @@ class Trainer:
                 self._write_epoch(epoch, stats)
         if self.world > 1:
             dist.destroy_process_group()
+        if self.rank == 0 and (self.output_dir / "metrics.csv").exists():
+            plot_training_curves(self.output_dir / "metrics.csv", self.output_dir / "training_curves.png")
         best = self.output_dir / "checkpoint_best.pt"
         return best if best.exists() else self.output_dir / "checkpoint_last.pt"
 

@@ -40,6 +40,7 @@ def test_tiny_training_run_loss_falls_and_checkpoint_round_trips(mocap_file, tmp
     best = train(config, progress=False)
     rows = read_metrics(tmp_path / "run" / "metrics.csv")
     assert len(rows) == 6
+    assert (tmp_path / "run" / "training_curves.png").stat().st_size > 10_000
     assert rows[-1]["train_loss"] < 0.5 * rows[0]["train_loss"]
     assert rows[-1]["val_mpjpe_mm"] < rows[0]["val_mpjpe_mm"]
     assert rows[3]["lr"] == pytest.approx(1e-3) and rows[4]["lr"] == pytest.approx(1e-4)  # drop after 2/3

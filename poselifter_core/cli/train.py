@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train", help="train a PoseLifter model",
         description=(
             "Train the lifter of the config (architecture, data, optimiser, augmentation). Writes "
-            "config.yaml, metrics.csv, checkpoint_best.pt and checkpoint_last.pt to output_dir. "
+            "config.yaml, metrics.csv, training_curves.png, checkpoint_best.pt and checkpoint_last.pt to output_dir. "
             "Uses CUDA when present. For several GPUs: torchrun --nproc_per_node N -m poselifter_core train ..."
         ))
     add_config_arguments(parser)

@@ -11,7 +11,7 @@ $(STAMP): setup.py requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 # The main job on the embedded defaults: train a lifter on the shipped open mocap data,

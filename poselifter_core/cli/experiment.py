@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..experiments import run_ablation, run_focal
+from ..experiments import run_ablation, run_focal, run_noise
 from .common import add_config_arguments, load_train_config
 
 
@@ -13,10 +13,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "experiment", help="train and compare variants (Table 2 ablation, focal-length study)",
         description=(
             "ablation: train the four normalization variants of the paper's Table 2 and compare them "
-            "(with the analytic root of Mehta et al.) on test_data. focal: train with and without canonical "
+            "(with the analytic root of Mehta et al.) on test_data. noise: train on clean, Gaussian-noised and "
+            "mixture-noised 2D (Table 3) and test on clean, mixture-noised and limb-swapped 2D. focal: train with and without canonical "
             "root depth and evaluate on cameras with focal lengths inside and outside the training range."
         ))
-    parser.add_argument("which", choices=("ablation", "focal"))
+    parser.add_argument("which", choices=("ablation", "noise", "focal"))
     add_config_arguments(parser)
     parser.add_argument("--output", required=True, help="directory for the variants and the report")
     parser.add_argument("--focal", nargs="+", type=float, default=[1000.0],
@@ -30,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if args.which == "ablation":
         print(run_ablation(config, output, progress=not args.no_progress))
+    elif args.which == "noise":
+        print(run_noise(config, output, progress=not args.no_progress))
     else:
         print(run_focal(config, output, args.focal, progress=not args.no_progress))
     print(f"written: {output}")

@@ -112,3 +112,19 @@ def test_malformed_files_raise_clear_errors(tmp_path: Path, edit, message: str) 
 def test_missing_file() -> None:
     with pytest.raises(FileNotFoundError, match="no BVH file"):
         read_bvh("/nonexistent/x.bvh")
+
+
+def test_rest_offsets_restore_a_dropped_bone() -> None:
+    text = (
+        "HIERARCHY\nROOT r\n{\n OFFSET 0 0 0\n CHANNELS 3 Xposition Yposition Zposition\n"
+        " JOINT back\n {\n  OFFSET 0 2 0\n  CHANNELS 1 Zrotation\n"
+        "  JOINT neck\n  {\n   OFFSET 0 0 0\n   CHANNELS 1 Zrotation\n   End Site\n   {\n    OFFSET 0 1 0\n   }\n  }\n }\n}\n"
+        "MOTION\nFrames: 1\nFrame Time: 0.01\n0 0 0 90 0\n"
+    )
+    clip = parse_bvh(text)
+    clip.set_rest_offsets({"neck": "back"})
+    _, positions, _ = clip.global_transforms()
+    # neck now sits a copy of back's offset further along back's rotated frame (+Y -> -X)
+    np.testing.assert_allclose(positions[0], [[0, 0, 0], [0, 2, 0], [-2, 2, 0], [-3, 2, 0]], atol=1e-9)
+    with pytest.raises(KeyError, match="'spine'"):
+        clip.set_rest_offsets({"neck": "spine"})

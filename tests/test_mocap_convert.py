@@ -21,9 +21,11 @@ HIERARCHY = [
     ("LeftUpLeg", "Hips", (1.5, -1.8, 0)), ("LeftLeg", "LeftUpLeg", (0, -7, 0)), ("LeftFoot", "LeftLeg", (0, -7, 0)),
     ("RightUpLeg", "Hips", (-1.5, -1.8, 0)), ("RightLeg", "RightUpLeg", (0, -7, 0)), ("RightFoot", "RightLeg", (0, -7, 0)),
     ("Spine1", "Hips", (0, 4, 0)),
-    ("LeftArm", "Spine1", (3, 1, 0)), ("LeftForeArm", "LeftArm", (5, 0, 0)), ("LeftHand", "LeftForeArm", (3.5, 0, 0)),
-    ("RightArm", "Spine1", (-3, 1, 0)), ("RightForeArm", "RightArm", (-5, 0, 0)), ("RightHand", "RightForeArm", (-3.5, 0, 0)),
-    ("Head", "Spine1", (0, 3, 0)),
+    # zero offsets, as in the real release that dropped the thorax bone (the mapping restores it)
+    ("LeftShoulder", "Spine1", (0, 0, 0)), ("RightShoulder", "Spine1", (0, 0, 0)), ("Neck", "Spine1", (0, 0, 0)),
+    ("LeftArm", "LeftShoulder", (3, 1, 0)), ("LeftForeArm", "LeftArm", (5, 0, 0)), ("LeftHand", "LeftForeArm", (3.5, 0, 0)),
+    ("RightArm", "RightShoulder", (-3, 1, 0)), ("RightForeArm", "RightArm", (-5, 0, 0)), ("RightHand", "RightForeArm", (-3.5, 0, 0)),
+    ("Head", "Neck", (0, 3, 0)),
 ]
 
 
@@ -125,6 +127,8 @@ def test_convert_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     np.testing.assert_allclose(joints[0, hip("Hip")], np.array([0.0, 16.0 - 1.8, 0.0]) * CMU_MM, atol=1e-3)
     np.testing.assert_allclose(joints[1, hip("Hip")], np.array([20.0, 16.0 - 1.8, 0.0]) * CMU_MM, atol=1e-3)
     np.testing.assert_allclose(joints[0, hip("Head")] - joints[0, hip("Neck/Nose")], [0, 1.8 * CMU_MM, 0], atol=1e-3)
+    # the restored thorax: Neck sits one Spine1 offset (4 units) above Spine1, the head joint 3 above that
+    np.testing.assert_allclose(joints[0, hip("Neck/Nose")] - joints[0, hip("Hip")], [0, (1.8 + 4 + 4 + 3) * CMU_MM, 0], atol=1e-3)
     thigh = np.linalg.norm(joints[:, hip("RKnee")] - joints[:, hip("RHip")], axis=-1)
     np.testing.assert_allclose(thigh, 7 * CMU_MM, atol=1e-3)
     assert info["bone_mean"][1] == pytest.approx(7 * CMU_MM, abs=0.1)

@@ -24,6 +24,7 @@ def test_packaged_mappings_load_and_cover_h36m17() -> None:
         mapping = load_mapping(name)
         assert set(mapping.joints) == set(H36M17.joint_names)
         assert mapping.source_joints()
+    assert load_mapping("cmu31_bvh").rest_offsets == {"Neck": "Spine1", "LeftShoulder": "Spine1", "RightShoulder": "Spine1"}
 
 
 def test_apply_means_references_and_offset_points() -> None:
@@ -64,6 +65,7 @@ def test_z_up_turns_to_y_up() -> None:
         (_identity_table(Head={"joint": "c", "offset": [1, 2]}), "offset must be three numbers"),
         (_identity_table(Head=3), "expected a joint name"),
         ([1, 2], "a mapping is a YAML mapping"),
+        ({**_identity_table(), "rest_offsets": {"Neck": 3}}, "rest_offsets.Neck must be a joint name"),
     ],
 )
 def test_bad_mapping_tables(table, message: str) -> None:

@@ -68,6 +68,17 @@ class BvhClip:
     def num_frames(self) -> int:
         return len(self.motion)
 
+    def set_rest_offsets(self, offsets: dict[str, "str | tuple[float, float, float]"]) -> None:
+        """Replace joints' OFFSETs, each by a vector or by a copy of another joint's OFFSET (a repair for
+        conversions that dropped a bone, e.g. the CMU thorax in the common BVH release)."""
+        by_name = {j.name: j for j in self.joints}
+        for name, value in offsets.items():
+            for needed in (name, value) if isinstance(value, str) else (name,):
+                if needed not in by_name:
+                    raise KeyError(f"{self.source}: rest offset names joint {needed!r} that the file lacks")
+            source = by_name[value].offset if isinstance(value, str) else value
+            by_name[name].offset = np.array(source, dtype=np.float64)
+
     def channel_values(self, joint: int) -> np.ndarray:
         """Motion columns (F, k) of one joint's channels, in the order its CHANNELS line lists them."""
         return self.motion[:, self._columns[joint]]

@@ -153,7 +153,9 @@ def _choose_mapping(names: list[str], options: ConvertOptions, path: Path) -> Jo
     present = set(names)
     for name in packaged_mappings():
         mapping = load_mapping(name)
-        if set(mapping.source_joints()) <= present:
+        needed = set(mapping.source_joints()) | set(mapping.rest_offsets)
+        needed |= {v for v in mapping.rest_offsets.values() if isinstance(v, str)}
+        if needed <= present:
             return mapping
     raise ValueError(f"{path}: no packaged mapping fits its joints {names[:12]}...; give --mapping file.yaml")
 
@@ -163,6 +165,7 @@ def load_source(path: Path, options: ConvertOptions) -> tuple[np.ndarray, float,
     if path.suffix.lower() == ".bvh":
         clip = read_bvh(path)
         mapping = _choose_mapping(clip.names, options, path)
+        clip.set_rest_offsets(mapping.rest_offsets)
         names, positions, rotations = clip.global_transforms(mapping.source_joints())
         source_fps, file_unit = clip.fps, None
     else:

@@ -12,12 +12,14 @@ A mapping file::
       Hip: [LeftUpLeg, RightUpLeg]        # the mean of several source joints
       Spine: ["@Hip", "@Thorax"]          # '@' names an H36M joint this file already defines
       Head: {joint: CC_Base_Head, offset: [0, 10, 0]}   # a point fixed in a joint's frame (file units)
+    rest_offsets:    # optional, BVH only: repair a joint's OFFSET before forward kinematics, with
+      Neck: Spine1   # another joint's OFFSET (copied) or [x, y, z] in file units
 
 Packaged mappings live in ``poselifter_core/mocap/mappings/<name>.yaml``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,7 @@ class JointMapping:
     up: str = "y"
     description: str = ""
     skeleton: Skeleton = H36M17
+    rest_offsets: dict[str, str | tuple[float, float, float]] = field(default_factory=dict)
 
     def source_joints(self) -> list[str]:
         """The source joints this mapping reads (forward kinematics needs only these)."""
@@ -139,9 +142,10 @@ def load_mapping(name_or_path: str | Path, skeleton: Skeleton = H36M17) -> Joint
 def mapping_from_dict(data: Any, where: str = "mapping", skeleton: Skeleton = H36M17) -> JointMapping:
     if not isinstance(data, dict) or not isinstance(data.get("joints"), dict):
         raise ValueError(f"{where}: a mapping is a YAML mapping with a 'joints:' table")
-    unknown = set(data) - {"name", "description", "unit", "up", "joints"}
+    known = ("name", "description", "unit", "up", "joints", "rest_offsets")
+    unknown = set(data) - set(known)
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; known: name, description, unit, up, joints")
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; known: {', '.join(known)}")
     joints = data["joints"]
     missing = [n for n in skeleton.joint_names if n not in joints]
     extra = [n for n in joints if n not in skeleton.joint_names]
@@ -154,8 +158,16 @@ def mapping_from_dict(data: Any, where: str = "mapping", skeleton: Skeleton = H3
     if not isinstance(unit, (int, float)) and unit not in (*UNITS_MM, "auto", "file"):
         raise ValueError(f"{where}: unknown unit {unit!r}; use one of {sorted(UNITS_MM)}, file, auto or a number")
     entries = {name: _entry(value, f"{where}: joint {name}", skeleton) for name, value in joints.items()}
+    rest_offsets = {}
+    for joint, value in (data.get("rest_offsets") or {}).items():
+        if isinstance(value, list) and len(value) == 3 and all(isinstance(v, (int, float)) for v in value):
+            rest_offsets[str(joint)] = tuple(float(v) for v in value)
+        elif isinstance(value, str):
+            rest_offsets[str(joint)] = value
+        else:
+            raise ValueError(f"{where}: rest_offsets.{joint} must be a joint name or [x, y, z], got {value!r}")
     return JointMapping(str(data.get("name", Path(where).stem)), entries, unit, up, str(data.get("description", "")),
-                        skeleton)
+                        skeleton, rest_offsets)
 
 
 def _entry(value: Any, where: str, skeleton: Skeleton) -> MappingEntry:

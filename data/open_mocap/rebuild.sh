@@ -11,9 +11,6 @@
 #                      tests/data/{01.asf,01_01.amc,11.asf,11_01.amc}
 #   bvh11/             yuki-koyama/bvh11 @ c9072174fe89e0bf9776a092179b464ea39975e5
 #                      resources/{131_01,131_02,131_03}.bvh
-#   cmu_pages/*.bvh    una-dinosauria/cmu-mocap @ 62ac0fb0ec43cff2bf66426928f4fa6682d4bbdc: excerpts of
-#                      <SSS>/<SS>_<MM>.bvh (the file's header + consecutive frames read from it; see
-#                      README.md); optional
 # Run from the repository root: bash data/open_mocap/rebuild.sh
 set -euo pipefail
 RAW=${RAW:-/work/rawmocap}
@@ -29,11 +26,6 @@ poselifter data convert "$RAW/fairmotion" -o "$TMP/fairmotion.npz" --mapping cmu
 poselifter data convert "$RAW/bvh11" -o "$TMP/bvh11.npz" --mapping cmu31_max \
   --clip-prefix cmu_ --licence $CMU --source yuki-koyama/bvh11@c9072174fe89e0bf9776a092179b464ea39975e5
 sets=("$TMP/iclone.npz" "$TMP/fairmotion.npz" "$TMP/bvh11.npz")
-if compgen -G "$RAW/cmu_pages/*.bvh" > /dev/null; then
-  poselifter data convert "$RAW/cmu_pages" -o "$TMP/pages.npz" --mapping cmu31_bvh \
-    --clip-prefix cmu_ --licence $CMU --source una-dinosauria/cmu-mocap@62ac0fb0ec43cff2bf66426928f4fa6682d4bbdc
-  sets+=("$TMP/pages.npz")
-fi
 poselifter data merge "${sets[@]}" -o "$OUT/open_mocap_h36m17_world_mm.npz"
 poselifter data info "$OUT/open_mocap_h36m17_world_mm.npz"
 

@@ -77,7 +77,7 @@ def coverage_figure(old: list[ConvertedClip], new: list[ConvertedClip], path: st
     ax = axes[0, 0]
     ax.scatter(*embedded[1].T, s=1, alpha=0.15, color=colors[1], label=f"{labels[1]} ({len(sets[1])} sampled)")
     ax.scatter(*embedded[0].T, s=1, alpha=0.3, color=colors[0], label=f"{labels[0]} ({len(sets[0])} sampled)")
-    ax.set_title("PCA of canonical poses (root-relative, hips facing +Z, unit bone length)")
+    ax.set_title("PCA of canonical poses\n(root-relative, hips facing +Z, unit mean bone)")
     ax.set_xlabel("PC 1"), ax.set_ylabel("PC 2")
     ax.legend(markerscale=8, loc="best")
     for ax, name in zip(axes.flat[1:], names):

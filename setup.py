@@ -19,7 +19,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["poselifter_core", "poselifter_core.*", "poselifter_ros", "poselifter_ros.*"]),
     include_package_data=True,
-    package_data={"poselifter_core": ["assets/*", "assets/**/*"]},
+    package_data={"poselifter_core": ["assets/*", "assets/**/*", "mocap/mappings/*.yaml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/poselifter_ros"]),
         ("share/poselifter_ros", ["package.xml"]),

@@ -1,0 +1,260 @@
+"""Motion capture files -> one merged set of H36M-17 world clips (npz) with a JSON sidecar.
+
+Output layout (read by :mod:`poselifter_core.data.world_mocap`): ``<stem>.npz`` holds one
+(F, 17, 3) array per clip id (world frame, Y up, millimetres) plus ``joint_names`` and
+``parents``; ``<stem>.json`` holds ``{"clips": {clip_id: {subject, fps, source, licence, frames,
+split, ...}}, "units": "mm", "frame": ..., "joint_order": [...], "parents": [...]}``.
+
+Subsampling: first by rate (``fps``), then by motion: a frame is dropped when no joint of the
+root-relative pose moved ``min_motion_mm`` or more since the last kept frame. The pose is taken
+root-relative because the virtual camera rig places each body anew, so a body gliding in one
+pose adds no variety.
+"""
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..skeleton import H36M17
+from .asf_amc import asf_amc_positions, read_amc, read_asf
+from .bvh import read_bvh
+from .mapping import JointMapping, load_mapping, mm_per_unit, packaged_mappings
+
+CMU_LICENCE = (
+    "CMU Graphics Lab Motion Capture Database terms (mocap.cs.cmu.edu): free for research and "
+    "commercial use, may be included in products, not to be resold as data"
+)
+SPLIT_RULE = (
+    "CMU subjects (cmu_NN): number ending in 1 -> test (held out: never for training or choosing "
+    "hyper-parameters), ending in 5 -> val, else train. Other sources (<source>_<id>): "
+    "crc32(subject) % 10 == 1 -> test, == 5 -> val, else train."
+)
+
+
+def split_for_subject(subject: str) -> str:
+    """The fixed subject split of the open mocap set (see :data:`SPLIT_RULE`)."""
+    match = re.fullmatch(r"cmu_0*(\d+)", subject)
+    last = int(match.group(1)) % 10 if match else zlib.crc32(subject.encode("utf-8")) % 10
+    return "test" if last == 1 else "val" if last == 5 else "train"
+
+
+@dataclass
+class ConvertOptions:
+    mapping: str | None = None  # packaged name or YAML path; None: the packaged mapping the file fits
+    fps: float = 30.0  # 0: keep the source rate
+    min_motion_mm: float = 10.0  # 0: keep every frame after rate subsampling
+    unit: str | float | None = None  # overrides the mapping's unit
+    drop_first: int = 0  # leading frames to discard (a prepended T-pose, a rest frame)
+    source: str = ""  # provenance, e.g. "owner/repo@commit"
+    licence: str = "unspecified"
+    subject: str | None = None  # fixed subject for every file; else parsed from the file name
+    subject_prefix: str = "cmu"
+    subject_pattern: str = r"^(\d+)_"
+    clip_prefix: str = ""
+    asf: str | None = None  # ASF skeleton for AMC files; default: <subject>.asf or the one .asf beside it
+
+
+@dataclass
+class ConvertedClip:
+    clip_id: str
+    joints: np.ndarray  # (F, 17, 3) mm, Y up
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def subsample_indices(num_frames: int, source_fps: float, fps: float) -> np.ndarray:
+    """Frame indices that resample ``source_fps`` to ``fps`` (nearest earlier frame); all if fps <= 0
+    or fps >= source_fps."""
+    if fps <= 0 or fps >= source_fps:
+        return np.arange(num_frames)
+    times = np.arange(0.0, num_frames / source_fps, 1.0 / fps)
+    return np.unique(np.minimum(np.floor(times * source_fps + 1e-6).astype(int), num_frames - 1))
+
+
+def motion_keep_mask(joints: np.ndarray, min_motion_mm: float, root: int = 0) -> np.ndarray:
+    """Greedy keep mask: keep frame 0, then each frame where some root-relative joint moved at least
+    ``min_motion_mm`` since the last kept frame."""
+    keep = np.zeros(len(joints), dtype=bool)
+    if len(joints) == 0:
+        return keep
+    if min_motion_mm <= 0:
+        keep[:] = True
+        return keep
+    pose = joints - joints[:, root : root + 1]
+    last = pose[0]
+    keep[0] = True
+    for k in range(1, len(pose)):
+        if np.max(np.linalg.norm(pose[k] - last, axis=-1)) >= min_motion_mm:
+            keep[k] = True
+            last = pose[k]
+    return keep
+
+
+def bone_statistics(joints: np.ndarray) -> dict[str, Any]:
+    lengths = H36M17.bone_lengths(joints)
+    return {
+        "bone_mean": np.round(lengths.mean(0), 1).tolist(),
+        "bone_std": np.round(lengths.std(0), 2).tolist(),
+        "bone_sum": round(float(lengths.mean(0).sum()), 1),
+    }
+
+
+def find_sources(paths: list[str | Path]) -> list[Path]:
+    """BVH and AMC files named directly or found (recursively) under the given folders, sorted."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in (".bvh", ".amc")))
+        elif path.is_file():
+            if path.suffix.lower() not in (".bvh", ".amc"):
+                raise ValueError(f"{path}: not a .bvh or .amc file (an .asf skeleton is given with --asf)")
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"no motion file or folder at {path}")
+    if not found:
+        raise ValueError(f"no .bvh or .amc files in {[str(p) for p in paths]}")
+    return found
+
+
+def subject_for(path: Path, options: ConvertOptions) -> str:
+    if options.subject:
+        return options.subject
+    match = re.search(options.subject_pattern, path.stem)
+    if not match:
+        raise ValueError(
+            f"{path}: cannot tell the subject: file name does not match {options.subject_pattern!r}; "
+            f"give --subject or --subject-pattern"
+        )
+    value = match.group(1)
+    return f"{options.subject_prefix}_{int(value):02d}" if value.isdigit() else f"{options.subject_prefix}_{value}"
+
+
+def _find_asf(path: Path, options: ConvertOptions) -> Path:
+    if options.asf:
+        return Path(options.asf)
+    match = re.search(options.subject_pattern, path.stem)
+    if match and (path.parent / f"{match.group(1)}.asf").is_file():
+        return path.parent / f"{match.group(1)}.asf"
+    candidates = sorted(path.parent.glob("*.asf"))
+    if len(candidates) == 1:
+        return candidates[0]
+    raise FileNotFoundError(f"{path}: no ASF skeleton found beside it ({len(candidates)} .asf files); give --asf")
+
+
+def _choose_mapping(names: list[str], options: ConvertOptions, path: Path) -> JointMapping:
+    if options.mapping:
+        return load_mapping(options.mapping)
+    present = set(names)
+    for name in packaged_mappings():
+        mapping = load_mapping(name)
+        needed = set(mapping.source_joints()) | set(mapping.rest_offsets)
+        needed |= {v for v in mapping.rest_offsets.values() if isinstance(v, str)}
+        if needed <= present:
+            return mapping
+    raise ValueError(f"{path}: no packaged mapping fits its joints {names[:12]}...; give --mapping file.yaml")
+
+
+def load_source(path: Path, options: ConvertOptions) -> tuple[np.ndarray, float, JointMapping, float]:
+    """One file -> (H36M-17 joints (F, 17, 3) mm Y up, source fps, mapping used, mm per file unit)."""
+    if path.suffix.lower() == ".bvh":
+        clip = read_bvh(path)
+        mapping = _choose_mapping(clip.names, options, path)
+        clip.set_rest_offsets(mapping.rest_offsets)
+        names, positions, rotations = clip.global_transforms(mapping.source_joints())
+        source_fps, file_unit = clip.fps, None
+    else:
+        skeleton = read_asf(_find_asf(path, options))
+        motion = read_amc(path, skeleton)
+        names, positions, rotations = asf_amc_positions(skeleton, motion)
+        mapping = _choose_mapping(names, options, path)
+        source_fps, file_unit = 120.0, skeleton.mm_per_unit  # AMC files carry no rate; CMU's is 120 Hz
+    joints = mapping.apply(names, positions, rotations)
+    unit = options.unit if options.unit is not None else mapping.unit
+    scale = mm_per_unit(unit, joints, file_unit)
+    return joints * scale, source_fps, mapping, scale
+
+
+def convert_file(path: Path, options: ConvertOptions, root: Path | None = None) -> ConvertedClip:
+    joints, source_fps, mapping, scale = load_source(path, options)
+    source_frames = len(joints)
+    if options.drop_first:
+        joints = joints[options.drop_first :]
+    if len(joints) == 0:
+        raise ValueError(f"{path}: no frames left after dropping the first {options.drop_first}")
+    rate_index = subsample_indices(len(joints), source_fps, options.fps)
+    joints = joints[rate_index]
+    joints = joints[motion_keep_mask(joints, options.min_motion_mm)]
+    subject = subject_for(path, options)
+    relative = path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) else path.name
+    info = {
+        "subject": subject,
+        "split": split_for_subject(subject),
+        "fps": float(min(options.fps, source_fps) if options.fps > 0 else source_fps),
+        "source_fps": round(float(source_fps), 4),
+        "source": options.source,
+        "path": relative,
+        "licence": options.licence,
+        "mapping": mapping.name,
+        "mm_per_unit": round(scale, 4),
+        "source_frames": source_frames,
+        "duration_s": round(source_frames / source_fps, 3),
+        "frames": len(joints),
+        "min_motion_mm": options.min_motion_mm,
+        **bone_statistics(joints),
+    }
+    return ConvertedClip(options.clip_prefix + path.stem, joints.astype(np.float32), info)
+
+
+def save_clips(path: str | Path, clips: list[ConvertedClip], dtype: str = "float32",
+               description: str = "") -> None:
+    """Write ``<path>.npz`` and its ``.json`` sidecar; clip ids must be unique."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise ValueError(f"output must be a .npz file, got {path}")
+    ids = [c.clip_id for c in clips]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate clip ids {duplicates}: give --clip-prefix to keep sources apart")
+    reserved = {"joint_names", "parents"} & set(ids)
+    if reserved:
+        raise ValueError(f"clip ids {sorted(reserved)} clash with the npz's own keys")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {c.clip_id: c.joints.astype(dtype) for c in clips}
+    np.savez_compressed(path, **arrays, joint_names=np.array(H36M17.joint_names),
+                        parents=np.array(H36M17.parents, dtype=np.int64))
+    sidecar = {
+        "clips": {c.clip_id: c.info for c in clips},
+        "units": "mm",
+        "frame": "world, Y up (not camera coordinates); floor height and heading as in the source",
+        "joint_order": list(H36M17.joint_names),
+        "parents": list(H36M17.parents),
+        "splits": SPLIT_RULE,
+        "dtype": dtype,
+    }
+    if description:
+        sidecar["description"] = description
+    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
+
+
+def load_clips(path: str | Path) -> list[ConvertedClip]:
+    """Read a set written by :func:`save_clips` (or the original 4-clip file) back into clips."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no motion capture set at {path}")
+    sidecar = path.with_suffix(".json")
+    meta = json.loads(sidecar.read_text(encoding="utf-8")).get("clips", {}) if sidecar.is_file() else {}
+    clips = []
+    with np.load(path, allow_pickle=False) as data:
+        for key in data.files:
+            if key in ("joint_names", "parents"):
+                continue
+            joints = np.asarray(data[key], dtype=np.float32)
+            H36M17.check_joint_count(joints, f"{path}:{key}")
+            clips.append(ConvertedClip(key, joints, dict(meta.get(key, {}))))
+    return clips

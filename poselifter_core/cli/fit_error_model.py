@@ -73,11 +73,11 @@ def run(args: argparse.Namespace) -> int:
 def summary(model: ErrorModel) -> str:
     """A per-joint table of the fit, for the terminal."""
     names = get_skeleton(model.skeleton).joint_names
-    lines = [f"{'joint':<12} {'n':>8} {'gamma':>6} {'std x':>7} {'std y':>7} {'1G std x':>8} {'1G std y':>8} "
+    lines = [f"{'joint':<15} {'n':>8} {'gamma':>6} {'std x':>7} {'std y':>7} {'1G std x':>8} {'1G std y':>8} "
              f"{'NLL mix':>8} {'NLL 1G':>8}  fit"]
     for j, name in enumerate(names):
         lines.append(
-            f"{name:<12} {model.num_samples[j]:>8d} {model.gamma[j]:>6.3f} {model.std[j, 0]:>7.4f} "
+            f"{name:<15} {model.num_samples[j]:>8d} {model.gamma[j]:>6.3f} {model.std[j, 0]:>7.4f} "
             f"{model.std[j, 1]:>7.4f} {model.gaussian_std[j, 0]:>8.4f} {model.gaussian_std[j, 1]:>8.4f} "
             f"{model.nll_mixture[j]:>8.3f} {model.nll_gaussian[j]:>8.3f}  {model.fit[j]}"
         )

@@ -2,7 +2,7 @@
 
 Draws N error samples per joint from the default model (17 joints, mixture, uniform outliers),
 times the single-Gaussian fit and the EM fit, and reports how well EM recovered the parameters.
-Kept out of the test suite: at 1M samples it needs about 3 GB of memory and seconds of CPU.
+Kept out of the test suite: at 1M samples it needs about 1.7 GB of memory and seconds of CPU.
 """
 from __future__ import annotations
 

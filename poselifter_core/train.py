@@ -80,10 +80,10 @@ def resolve_device(name: str) -> torch.device:
 def make_noise(config: AugmentConfig, skeleton_name: str) -> NoiseFn | None:
     if config.input_noise == "none":
         return None
-    from .noise.error_model import load_error_model  # only needed when noise is requested
+    from .noise.error_model import ErrorModel, default_error_model  # only needed when noise is requested
     from .noise.synthesis import make_input_noise
 
-    model = load_error_model(config.error_model)
+    model = ErrorModel.load(config.error_model) if config.error_model else default_error_model()
     if model.skeleton != skeleton_name:
         raise ValueError(f"error model is for skeleton {model.skeleton!r}, the lifter uses {skeleton_name!r}")
     return make_input_noise(config.input_noise, model, config.outlier_mode)

@@ -146,3 +146,42 @@ def test_ablation_and_focal_experiments_produce_tables(mocap_file, tmp_path):
     assert (tmp_path / "ablation" / "features_scale" / "checkpoint_best.pt").exists()
     report = run_focal(config, tmp_path / "focal", [400.0, 1000.0], progress=False)
     assert "f = 400 px (20% outside), raw depth" in report and "f = 1000 px (inside), canonical depth" in report
+
+
+def test_training_with_mixture_noise_and_noisy_evaluation(mocap_file, tmp_path, capsys):
+    config = tiny_config(mocap_file, tmp_path / "noisy", epochs=1)
+    config.augment.input_noise = "mixture"
+    config.augment.outlier_mode = "paper-code"
+    save_yaml(config, tmp_path / "c.yaml")
+    assert cli_main(["train", "--config", str(tmp_path / "c.yaml"), "--no-progress"]) == 0
+    args = ["evaluate", "--checkpoint", str(tmp_path / "noisy" / "checkpoint_best.pt"), "--config", str(tmp_path / "c.yaml"),
+            "--no-analytic-root"]
+    assert cli_main(args + ["--output", str(tmp_path / "clean")]) == 0
+    assert cli_main(args + ["--output", str(tmp_path / "mixture"), "--input-noise", "mixture"]) == 0
+    import json
+    clean = json.loads((tmp_path / "clean" / "results.json").read_text())["overall"]
+    noisy = json.loads((tmp_path / "mixture" / "results.json").read_text())["overall"]
+    name = next(iter(clean))
+    assert noisy[name]["MPJPE"] != clean[name]["MPJPE"]
+
+
+def test_noise_for_the_wrong_skeleton_is_rejected(tmp_path):
+    from poselifter_core.noise.error_model import default_error_model
+    from poselifter_core.train import AugmentConfig, make_noise
+
+    model = default_error_model()
+    model.skeleton = "coco17"
+    model.save(tmp_path / "coco.yaml")
+    with pytest.raises(ValueError, match="coco17"):
+        make_noise(AugmentConfig(input_noise="mixture", error_model=str(tmp_path / "coco.yaml")), "h36m17")
+    assert make_noise(AugmentConfig(), "h36m17") is None
+
+
+def test_noise_experiment_table(mocap_file, tmp_path):
+    from poselifter_core.experiments import run_noise
+
+    config = tiny_config(mocap_file, tmp_path, epochs=1)
+    config.val_data = None
+    report = run_noise(config, tmp_path / "noise", progress=False)
+    assert "trained on mixture noise, tested on limb swaps" in report
+    assert "trained on ground-truth 2D, tested on clean 2D" in report and "synthetic" in report

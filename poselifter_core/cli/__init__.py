@@ -16,6 +16,8 @@ COMMANDS: tuple[str, ...] = (
     "experiment",
     "benchmark",
     "data",
+    "fit-error-model",
+    "plot-error-model",
 )
 
 

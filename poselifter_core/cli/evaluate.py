@@ -4,6 +4,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+import torch
+
 from ..data.pose_set import PoseSet
 from ..data.sources import load_pose_set
 from ..evaluate import evaluate_lifters
@@ -25,8 +28,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", help="a plain pose npz (PoseSet format) instead of the config's test_data")
     parser.add_argument("--output", default="runs/eval", help="directory for results.md / results.json")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--input-noise", choices=("none", "mixture", "gaussian"), default="none",
+                        help="corrupt the test 2D with the error model's synthesis before lifting (seeded)")
+    parser.add_argument("--error-model", help="error model YAML for --input-noise (default: the shipped one)")
+    parser.add_argument("--noise-seed", type=int, default=0)
     parser.add_argument("--no-analytic-root", action="store_true", help="skip the analytic-root baseline")
     parser.set_defaults(func=run)
+
+
+def noisy_keypoints(data: PoseSet, kind: str, error_model: str | None, seed: int) -> np.ndarray:
+    from ..noise.error_model import ErrorModel, default_error_model
+    from ..noise.synthesis import make_input_noise
+
+    model = ErrorModel.load(error_model) if error_model else default_error_model()
+    noise = make_input_noise(kind, model, "mixture")
+    return noise(torch.as_tensor(data.keypoints_2d), torch.Generator().manual_seed(seed)).numpy()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("give --config (with a test_data section) or --data")
     device = resolve_device(args.device)
     lifters = {Path(c).parent.name + "/" + Path(c).stem: TorchLifter.from_checkpoint(c, device) for c in args.checkpoint}
-    evaluation = evaluate_lifters(lifters, data, with_analytic_root=not args.no_analytic_root)
+    keypoints = None
+    if args.input_noise != "none":
+        keypoints = noisy_keypoints(data, args.input_noise, args.error_model, args.noise_seed)
+    evaluation = evaluate_lifters(lifters, data, with_analytic_root=not args.no_analytic_root, keypoints=keypoints)
     evaluation.save(args.output)
     print(evaluation.markdown())
     print(f"written: {Path(args.output) / 'results.md'}, {Path(args.output) / 'results.json'}")

@@ -21,6 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--input-noise", choices=("none", "gaussian", "mixture"),
                         help="synthesise 2D detector errors on the training input (overrides augment.input_noise)")
     parser.add_argument("--error-model", help="error model YAML for --input-noise (default: the shipped one)")
+    parser.add_argument("--outlier-mode", choices=("mixture", "paper-code"),
+                        help="outliers as uniform samples in the window (mixture) or left unchanged as the official "
+                             "code does (paper-code); overrides augment.outlier_mode")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -33,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
         config.augment.input_noise = args.input_noise
     if args.error_model:
         config.augment.error_model = args.error_model
+    if args.outlier_mode:
+        config.augment.outlier_mode = args.outlier_mode
     best = train(config, resume=args.resume, progress=not args.no_progress)
     print(f"best checkpoint: {best}")
     return 0

@@ -143,7 +143,12 @@ def _tensorrt(onnx_path: str | Path | None, cache_dir: str | Path | None, precis
         raise BackendError(reason)
     if onnx_path is None or cache_dir is None:
         raise BackendError("TensorRT needs an ONNX file and an engine cache directory")
-    return TensorRTBackend(onnx_path, cache_dir, precision=precision, max_batch=max_batch)
+    try:
+        return TensorRTBackend(onnx_path, cache_dir, precision=precision, max_batch=max_batch)
+    except BackendError:
+        raise
+    except Exception as error:  # TensorRT and CUDA raise RuntimeError, MemoryError, ...: report, let auto fall back
+        raise BackendError(f"TensorRT backend failed: {type(error).__name__}: {error}") from error
 
 
 def _onnxruntime(onnx_path: str | Path | None, device: str, threads: int | None) -> InferenceBackend:

@@ -72,11 +72,15 @@ class LifterRuntime:
         intrinsics = np.broadcast_to(intrinsics, (len(keypoints), 4)) if intrinsics.ndim == 1 else intrinsics
         if len(intrinsics) != len(keypoints):
             raise ValueError(f"{len(keypoints)} poses but {len(intrinsics)} intrinsics")
+        if len(keypoints) == 0:  # e.g. a frame without people
+            joints = self.skeleton.num_joints
+            return LiftResult(np.zeros((0, joints, 3), np.float32), np.zeros((0, 3), np.float32),
+                              np.zeros((0, joints, 3), np.float32), np.zeros(0, np.float32))
         intrinsics = intrinsics.astype(np.float32)
-        raw = [self.backend.run({"keypoints": keypoints[s:s + self.batch_size], "intrinsics": intrinsics[s:s + self.batch_size]})["raw"]
-               for s in range(0, len(keypoints), self.batch_size)]
-        raw_all = np.concatenate(raw) if raw else np.zeros((0, 3 * self.skeleton.num_joints - 2), np.float32)
-        out = decode_output(torch.from_numpy(raw_all), torch.from_numpy(keypoints), torch.from_numpy(intrinsics),
+        raw = np.concatenate([
+            self.backend.run({"keypoints": keypoints[s:s + self.batch_size], "intrinsics": intrinsics[s:s + self.batch_size]})["raw"]
+            for s in range(0, len(keypoints), self.batch_size)])
+        out = decode_output(torch.from_numpy(raw), torch.from_numpy(keypoints), torch.from_numpy(intrinsics),
                             self.config, self.skeleton)
         return LiftResult(out.relative.numpy(), out.root.numpy(), out.absolute.numpy(), out.canonical_depth.numpy())
 

@@ -15,6 +15,8 @@ COMMANDS: tuple[str, ...] = (
     "evaluate",
     "experiment",
     "benchmark",
+    "export",
+    "build-engine",
 )
 
 

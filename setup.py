@@ -33,6 +33,8 @@ setup(
         "tqdm>=4.60",
         "h5py>=3.8",
         "matplotlib>=3.7",
+        "onnx>=1.15",
+        "onnxruntime>=1.17",
     ],
     extras_require={"test": ["pytest>=7"]},
     entry_points={"console_scripts": ["poselifter = poselifter_core.cli:main"]},

@@ -18,6 +18,8 @@ COMMANDS: tuple[str, ...] = (
     "data",
     "fit-error-model",
     "plot-error-model",
+    "export",
+    "build-engine",
 )
 
 

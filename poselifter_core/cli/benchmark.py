@@ -1,24 +1,44 @@
-"""``poselifter benchmark``: lifter speed on this machine."""
+"""``poselifter benchmark``: lifter speed on this machine (PyTorch eager, or per inference backend)."""
 from __future__ import annotations
 
 import argparse
 
 from ..benchmark import lifter_report
+from ..lifter.model import LifterConfig
+from ..runtime.backend import BACKEND_SETTINGS
+from ..runtime.benchmark_backends import backend_report
+from ..runtime.engine_cache import PRECISIONS
 from ..train import resolve_device
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "benchmark", help="measure lifter latency and training throughput",
-        description="PyTorch eager latency of the lifter per batch size and width, and training samples/s; "
-                    "prints a Markdown table naming the machine.")
-    parser.add_argument("--widths", nargs="+", type=int, default=[1024, 4096])
-    parser.add_argument("--batches", nargs="+", type=int, default=[1, 64, 1024])
+        "benchmark", help="measure lifter latency and throughput (eager, or per inference backend)",
+        description="Without --backends: PyTorch eager latency of the lifter per batch size and width, and training "
+                    "samples/s. With --backends: per backend, latency at batch 1/8/64, poses/s at batch 1024, peak "
+                    "RSS, and a plain-matmul FLOPs ceiling. Prints Markdown tables naming the machine.")
+    parser.add_argument("--widths", nargs="+", type=int, default=None,
+                        help=f"lifter widths (default: 1024 4096 eager; {LifterConfig().width} with --backends)")
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 64, 1024], help="eager batch sizes")
     parser.add_argument("--train-batch", type=int, default=64)
     parser.add_argument("--device", default="cpu")
+    backends = parser.add_argument_group("per-backend benchmark")
+    backends.add_argument("--backends", nargs="+", choices=BACKEND_SETTINGS, default=None,
+                          help="e.g. --backends torch onnxruntime tensorrt")
+    backends.add_argument("--latency-batches", nargs="+", type=int, default=[1, 8, 64])
+    backends.add_argument("--throughput-batch", type=int, default=1024)
+    backends.add_argument("--repeats", type=int, default=200, help="timed runs per latency (a tenth for throughput)")
+    backends.add_argument("--threads", type=int, default=None, help="threads of every library measured (ONNX Runtime, torch, the BLAS ceiling); default: each library's own (ONNX Runtime: physical cores)")
+    backends.add_argument("--precision", choices=PRECISIONS, default="fp16", help="TensorRT precision")
+    backends.add_argument("--cache-dir", default=None, help="TensorRT engine cache (default: a temporary directory)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print(lifter_report(args.widths, args.batches, args.train_batch, resolve_device(args.device)))
+    if args.backends is None:
+        print(lifter_report(args.widths or [1024, 4096], args.batches, args.train_batch, resolve_device(args.device)))
+        return 0
+    for width in args.widths or [LifterConfig().width]:
+        print(backend_report(args.backends, width, tuple(args.latency_batches), args.throughput_batch, args.repeats,
+                             args.cache_dir, args.threads, args.precision))
     return 0

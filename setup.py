@@ -33,7 +33,9 @@ setup(
         "tqdm>=4.60",
         "h5py>=3.8",
         "matplotlib>=3.7",
+        "pillow>=9.1",
+        "onnxruntime>=1.16",
     ],
-    extras_require={"test": ["pytest>=7"]},
+    extras_require={"test": ["pytest>=7", "scikit-image>=0.19"]},  # skimage ships the test photo
     entry_points={"console_scripts": ["poselifter = poselifter_core.cli:main"]},
 )

@@ -204,7 +204,7 @@ def integral_loss(
     mse = (per_joint_mse * mask).sum() / count
     l1 = ((coords - torch.nan_to_num(target_coords)).abs().sum(-1) * mask).sum() / count
     total = heatmap_weight * mse + coord_weight * l1
-    return total, {"heatmap_mse": float(mse), "coord_l1": float(l1)}
+    return total, {"heatmap_mse": float(mse.detach()), "coord_l1": float(l1.detach())}
 
 
 def normalize_crops(crops: np.ndarray, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:

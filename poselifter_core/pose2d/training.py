@@ -117,7 +117,7 @@ def train_2d(config: Train2DConfig) -> list[EpochLog]:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            sums += len(images) * np.array([float(loss), parts["heatmap_mse"], parts["coord_l1"]])
+            sums += len(images) * np.array([float(loss.detach()), parts["heatmap_mse"], parts["coord_l1"]])
             count += len(images)
         scheduler.step()
         val_error = _validation_error(model, val_loader, device) if val_loader is not None else None

@@ -67,6 +67,10 @@ def test_crop_outside_image_is_black():
     image = np.full((100, 100, 3), 255, dtype=np.uint8)
     out = CropTransform.from_box([60, 60, 140, 140], (64, 64), padding=1.0).apply(image)
     assert out[5, 5].tolist() == [255, 255, 255] and out[60, 60].tolist() == [0, 0, 0]
+    # Image borders are not darkened by the black outside.
+    assert out[:31, :31].min() == 255  # the image edge 99.5 maps to (99.5 - 100) * 0.8 + 31.5 = 31.1
+    far = CropTransform.from_box([1000, 1000, 1100, 1100], (64, 64)).apply(image)
+    assert far.shape == (64, 64, 3) and far.max() == 0
 
 
 def test_bad_arguments():

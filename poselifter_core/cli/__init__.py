@@ -15,6 +15,7 @@ COMMANDS: tuple[str, ...] = (
     "evaluate",
     "experiment",
     "benchmark",
+    "train-2d",
 )
 
 

@@ -1,8 +1,9 @@
 """CPU latency of the 2D stage on multi-person frames made by tiling one photo.
 
 ``python -m poselifter_core.pose2d.latency [--photo PNG] [--long-side 256] [--repeats 50]``
-prints, for 640x480 frames with 1, 3 and 6 copies of the photo, the people found and the
-median / 90th-percentile time of ``MoveNet.estimate`` (letterbox + inference + decoding). The
+prints, for 640x480 frames with 1, 3 and 6 copies of the photo, the people found, the
+median / 90th-percentile time of ``MoveNet.estimate`` (letterbox + inference + decoding) and
+the median of each of those three stages. The
 default photo is scikit-image's ``astronaut`` (NASA, public domain), when installed.
 """
 from __future__ import annotations
@@ -48,6 +49,25 @@ def time_estimator(estimator: Pose2DEstimator, frame: np.ndarray, repeats: int =
     return times
 
 
+def movenet_stage_times(estimator, frame: np.ndarray, repeats: int = 50) -> dict[str, float]:
+    """Median milliseconds of MoveNet's letterbox, inference and decoding on ``frame``."""
+    from .transforms import CropTransform
+
+    times = np.empty((repeats, 3))
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        transform = CropTransform.letterbox((frame.shape[1], frame.shape[0]), estimator.long_side)
+        network_input = transform.apply(frame)
+        t1 = time.perf_counter()
+        raw = estimator.run(network_input)
+        t2 = time.perf_counter()
+        estimator.decode(raw, transform)
+        t3 = time.perf_counter()
+        times[i] = (t1 - t0, t2 - t1, t3 - t2)
+    pre, infer, post = np.median(times, axis=0) * 1000
+    return {"pre": pre, "inference": infer, "post": post}
+
+
 def main(argv: list[str] | None = None) -> int:
     from .movenet import MoveNet
 
@@ -67,13 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     estimator = MoveNet(long_side=args.long_side, num_threads=args.threads)
     print(f"machine: {platform.machine()}, {platform.processor() or platform.system()}; "
           f"MoveNet long_side {args.long_side}, threads {args.threads or 'default'}")
-    print("| people in frame | found | median ms | p90 ms |")
-    print("|---|---|---|---|")
+    print("| people in frame | found | total median ms | total p90 ms | letterbox ms | inference ms | decode ms |")
+    print("|---|---|---|---|---|---|---|")
     for people in (1, 3, 6):
         frame = tiled_frame(photo, people)
         found = len(estimator.estimate(frame))
         times = time_estimator(estimator, frame, args.repeats) * 1000
-        print(f"| {people} | {found} | {np.median(times):.1f} | {np.percentile(times, 90):.1f} |")
+        stages = movenet_stage_times(estimator, frame, args.repeats)
+        print(f"| {people} | {found} | {np.median(times):.1f} | {np.percentile(times, 90):.1f} | "
+              f"{stages['pre']:.2f} | {stages['inference']:.1f} | {stages['post']:.2f} |")
     return 0
 
 

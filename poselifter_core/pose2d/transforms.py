@@ -109,9 +109,12 @@ class CropTransform:
         ix0, iy0 = math.floor(x0) - margin, math.floor(y0) - margin
         ix1, iy1 = math.ceil(x1) + margin, math.ceil(y1) + margin
         height, width = image.shape[:2]
-        rows = np.clip(np.arange(iy0, iy1), 0, height - 1)
-        cols = np.clip(np.arange(ix0, ix1), 0, width - 1)
-        window = image[rows[:, None], cols[None, :]]
+        sx0, sy0 = min(max(ix0, 0), width), min(max(iy0, 0), height)
+        sx1, sy1 = max(min(ix1, width), sx0), max(min(iy1, height), sy0)
+        if sx1 == sx0 or sy1 == sy0:  # the output sees no pixel of the image
+            return np.zeros((out_h, out_w, 3), dtype=np.uint8)
+        pad = ((sy0 - iy0, iy1 - sy1), (sx0 - ix0, ix1 - sx1), (0, 0))
+        window = np.pad(image[sy0:sy1, sx0:sx1], pad, mode="edge")
         resized = np.array(
             Image.fromarray(window).resize(
                 (out_w, out_h), Image.Resampling.BILINEAR, box=(x0 - ix0, y0 - iy0, x1 - ix0, y1 - iy0)

@@ -101,3 +101,13 @@ def test_train_2d_command_loss_falls(tmp_path, capsys):
     image = np.asarray(Image.open(tmp_path / "data" / "images" / "000.png").convert("RGB"))
     assert len(estimator.estimate(image, np.array([[4, 4, 68, 68]]))) == 1
     assert "loss" in capsys.readouterr().out
+
+
+def test_example_config_loads():
+    from pathlib import Path
+
+    from poselifter_core.config import load_yaml
+    from poselifter_core.pose2d.training import Train2DConfig
+
+    config = load_yaml(Train2DConfig, Path(__file__).parent.parent / "config" / "train_2d_example.yaml")
+    assert config.model.depth == 50 and config.optim.lr == 1e-4 and config.augment.color_jitter == 0.4

@@ -17,7 +17,7 @@ from poselifter_core.pose2d.integral_resnet import (
     soft_argmax,
 )
 from poselifter_core.pose2d.topdown import TopDownEstimator
-from poselifter_core.skeleton import COCO17, H36M17
+from poselifter_core.skeleton import COCO17, Skeleton
 
 TINY = dict(depth=10, base_width=8, deconv_channels=16, input_size=64)
 
@@ -98,7 +98,7 @@ def test_checkpoint_round_trip_and_estimator(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "absent.pt")
     with pytest.raises(ValueError, match="joints"):
-        IntegralPoseEstimator(loaded, H36M17.__class__("x", ("a",), (-1,), ()))
+        IntegralPoseEstimator(loaded, Skeleton("one", ("a",), (-1,), ()))
 
 
 class CentreEstimator(TopDownEstimator):

@@ -9,7 +9,7 @@ from torch import nn
 
 from poselifter_core.pose2d.integral_resnet import IntegralPoseEstimator, IntegralResNet, IntegralResNetConfig, export_onnx
 from poselifter_core.pose2d.onnx_keypoints import OnnxKeypointModel, OnnxKeypointSpec, decode_heatmaps_argmax
-from poselifter_core.skeleton import COCO17
+from poselifter_core.skeleton import COCO17, Skeleton
 
 BOX = np.array([[30, 20, 110, 140]])
 
@@ -97,6 +97,6 @@ def test_bad_descriptions(exported, tmp_path):
         OnnxKeypointModel(OnnxKeypointSpec())
     # Wrong joint count for the declared skeleton is caught at the first run.
     model = OnnxKeypointModel.from_yaml(write_spec(folder, "h36.yaml", {"kind": "heatmaps"}))
-    model.skeleton = COCO17.__class__("two", ("a", "b"), (-1, 0), ())
+    model.skeleton = Skeleton("two", ("a", "b"), (-1, 0), ())
     with pytest.raises(ValueError, match=r"\(N, 2, h, w\)"):
         model.estimate(np.zeros((50, 50, 3), dtype=np.uint8), np.array([[5, 5, 40, 40]]))

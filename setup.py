@@ -35,7 +35,10 @@ setup(
         "matplotlib>=3.7",
         "onnx>=1.15",
         "onnxruntime>=1.17",
+        "pillow>=9.1",
+        "imageio>=2.30",
+        "imageio-ffmpeg>=0.4.9",
     ],
-    extras_require={"test": ["pytest>=7"]},
+    extras_require={"test": ["pytest>=7", "scikit-image>=0.19"]},  # skimage ships the test photo
     entry_points={"console_scripts": ["poselifter = poselifter_core.cli:main"]},
 )

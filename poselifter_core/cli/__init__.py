@@ -15,9 +15,11 @@ COMMANDS: tuple[str, ...] = (
     "evaluate",
     "experiment",
     "benchmark",
+    "infer",
     "data",
     "fit-error-model",
     "plot-error-model",
+    "train-2d",
     "export",
     "build-engine",
 )

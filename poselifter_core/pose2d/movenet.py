@@ -1,0 +1,116 @@
+"""Google MoveNet MultiPose Lightning (shipped ONNX, Apache-2.0) on ONNX Runtime's CPU provider.
+
+Two modes behind one :meth:`MoveNet.estimate`:
+
+* bottom-up (no boxes): letterbox the frame to ``long_side`` (padded to multiples of 32), run
+  once, keep the up to 6 people whose score reaches ``min_person_score``;
+* on crops (boxes given): crop each box as a top-down estimator would (square, with context
+  padding) and keep the detection in the crop that overlaps the box best; one result per box.
+
+The model's outputs are normalised to its input: ``(y, x)`` in [0, 1] across the input's
+extent, read here as pixel-edge coordinates (0 = the outer edge of the first pixel).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..skeleton import COCO17
+from .base import Person2D, Pose2DEstimator, check_boxes, check_image
+from .onnx_session import create_session
+from .transforms import CropTransform
+
+#: The shipped model (see ``assets/movenet/NOTICE.md`` for its licence and provenance).
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "assets" / "movenet" / "movenet_multipose_lightning.onnx"
+
+_NUM_KEYPOINTS = 17
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of boxes ``a`` ``(N, 4)`` with one box ``b`` ``(4,)``, x1, y1, x2, y2."""
+    ix = np.clip(np.minimum(a[:, 2], b[2]) - np.maximum(a[:, 0], b[0]), 0, None)
+    iy = np.clip(np.minimum(a[:, 3], b[3]) - np.maximum(a[:, 1], b[1]), 0, None)
+    inter = ix * iy
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[2] - b[0]) * (b[3] - b[1])
+    return inter / np.maximum(area_a + area_b - inter, 1e-12)
+
+
+class MoveNet(Pose2DEstimator):
+    """MoveNet MultiPose Lightning: COCO-17 keypoints of up to 6 people.
+
+    ``long_side``: letterbox size of the bottom-up mode (a multiple of 32; 256 is the model's
+    native size, larger finds smaller people at more cost). ``min_person_score``: people below
+    it are dropped. ``crop_size``, ``crop_padding``: the square crop of the on-crop mode.
+    ``min_crop_iou``: in that mode, a detection must overlap the given box at least this much,
+    otherwise the box's person is reported as not found (score 0, NaN keypoints).
+    ``num_threads``: ONNX Runtime intra-op threads, 0 for its default.
+    """
+
+    skeleton = COCO17
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        long_side: int = 256,
+        min_person_score: float = 0.2,
+        crop_size: int = 256,
+        crop_padding: float = 1.25,
+        min_crop_iou: float = 0.3,
+        num_threads: int = 0,
+    ) -> None:
+        if long_side % 32 or long_side < 32 or crop_size % 32 or crop_size < 32:
+            raise ValueError(f"long_side and crop_size must be multiples of 32, got {long_side}, {crop_size}")
+        self.session = create_session(model_path or DEFAULT_MODEL_PATH, num_threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self.long_side = long_side
+        self.min_person_score = float(min_person_score)
+        self.crop_size = crop_size
+        self.crop_padding = float(crop_padding)
+        self.min_crop_iou = float(min_crop_iou)
+
+    def estimate(self, image: np.ndarray, boxes: np.ndarray | None = None) -> list[Person2D]:
+        check_image(image)
+        if boxes is None:
+            transform = CropTransform.letterbox((image.shape[1], image.shape[0]), self.long_side)
+            return self._bottom_up(transform.apply(image), transform)
+        boxes = check_boxes(boxes, image.shape)
+        return [self._on_crop(image, box) for box in boxes]
+
+    def run(self, network_input: np.ndarray) -> np.ndarray:
+        """Raw model output ``(6, 56)`` for one ``(H, W, 3)`` uint8 input (H, W multiples of 32)."""
+        return self.session.run(None, {self.input_name: network_input[None]})[0][0]
+
+    def decode(self, raw: np.ndarray, transform: CropTransform) -> tuple[np.ndarray, ...]:
+        """Raw ``(6, 56)`` output -> image-pixel keypoints ``(6, 17, 2)``, keypoint scores
+        ``(6, 17)``, boxes ``(6, 4)`` and person scores ``(6,)``."""
+        width, height = transform.output_size
+        size = np.array([width, height], dtype=np.float64)
+        yxs = raw[:, : 3 * _NUM_KEYPOINTS].reshape(-1, _NUM_KEYPOINTS, 3).astype(np.float64)
+        # Normalised edge coordinates -> input pixel centres -> image pixels.
+        keypoints = transform.to_input(yxs[..., [1, 0]] * size - 0.5)
+        scores = yxs[..., 2]
+        ymin, xmin, ymax, xmax = raw[:, 51:55].astype(np.float64).T
+        corners = np.stack([xmin * width, ymin * height, xmax * width, ymax * height], axis=1) - 0.5
+        boxes = transform.boxes_to_input(corners)
+        return keypoints, scores, boxes, raw[:, 55].astype(np.float64)
+
+    def _bottom_up(self, network_input: np.ndarray, transform: CropTransform) -> list[Person2D]:
+        keypoints, scores, boxes, person_scores = self.decode(self.run(network_input), transform)
+        order = np.argsort(-person_scores)
+        return [
+            Person2D(keypoints[i], scores[i], boxes[i], person_scores[i], COCO17)
+            for i in order
+            if person_scores[i] >= self.min_person_score
+        ]
+
+    def _on_crop(self, image: np.ndarray, box: np.ndarray) -> Person2D:
+        transform = CropTransform.from_box(box, (self.crop_size, self.crop_size), self.crop_padding)
+        keypoints, scores, boxes, person_scores = self.decode(self.run(transform.apply(image)), transform)
+        overlap = np.where(person_scores >= self.min_person_score, box_iou(boxes, box), 0.0)
+        best = int(np.argmax(overlap))
+        if overlap[best] < self.min_crop_iou:
+            nan = np.full((_NUM_KEYPOINTS, 2), np.nan)
+            return Person2D(nan, np.zeros(_NUM_KEYPOINTS), box, 0.0, COCO17)
+        return Person2D(keypoints[best], scores[best], box, person_scores[best], COCO17)

@@ -1,0 +1,92 @@
+"""COCO-17 -> H36M-17 conversion on hand-made points, scores and validity flags."""
+import numpy as np
+import pytest
+
+from poselifter_core.pose2d.base import Person2D
+from poselifter_core.pose2d.layout import LayoutConversion, coco17_to_h36m17, to_h36m17
+from poselifter_core.skeleton import COCO17, H36M17
+
+# A hand-made frontal person (image x right, y down; the person's left is on image right).
+COCO_POINTS = {
+    "nose": (100, 40), "left_eye": (105, 35), "right_eye": (95, 35), "left_ear": (110, 40),
+    "right_ear": (90, 40), "left_shoulder": (130, 80), "right_shoulder": (70, 80),
+    "left_elbow": (140, 120), "right_elbow": (60, 120), "left_wrist": (145, 160),
+    "right_wrist": (55, 160), "left_hip": (120, 160), "right_hip": (80, 160),
+    "left_knee": (122, 220), "right_knee": (78, 220), "left_ankle": (124, 280),
+    "right_ankle": (76, 280),
+}
+
+
+def coco_person(scores=None):
+    keypoints = np.array([COCO_POINTS[name] for name in COCO17.joint_names], dtype=np.float64)
+    scores = np.full(17, 0.9) if scores is None else scores
+    return keypoints, scores
+
+
+def h(name):
+    return H36M17.index(name)
+
+
+def test_hand_made_points():
+    keypoints, scores = coco_person()
+    scores[COCO17.index("left_hip")] = 0.6
+    scores[COCO17.index("right_shoulder")] = 0.5
+    out, out_scores, valid = coco17_to_h36m17(keypoints, scores)
+    expected = {
+        "Hip": (100, 160), "RHip": (80, 160), "LHip": (120, 160), "RKnee": (78, 220), "LFoot": (124, 280),
+        "Thorax": (100, 80), "Spine": (100, 120), "Neck/Nose": (100, 40),
+        # Head = Neck/Nose + 0.85 * (Neck/Nose - Thorax) = (100, 40 - 34)
+        "Head": (100, 6), "LShoulder": (130, 80), "RShoulder": (70, 80), "LWrist": (145, 160), "RElbow": (60, 120),
+    }
+    for name, point in expected.items():
+        assert out[h(name)] == pytest.approx(point), name
+    # Derived joints take the worst of their sources.
+    assert out_scores[h("Hip")] == pytest.approx(0.6)
+    assert out_scores[h("Thorax")] == pytest.approx(0.5)
+    assert out_scores[h("Spine")] == pytest.approx(0.5)
+    assert out_scores[h("Head")] == pytest.approx(0.5)
+    assert out_scores[h("LHip")] == pytest.approx(0.6) and out_scores[h("RHip")] == pytest.approx(0.9)
+    assert valid.all()
+
+
+def test_low_scores_are_flagged_not_hidden():
+    keypoints, scores = coco_person()
+    scores[COCO17.index("left_knee")] = 0.1
+    scores[COCO17.index("left_hip")] = 0.2
+    out, out_scores, valid = coco17_to_h36m17(keypoints, scores, LayoutConversion(min_score=0.3))
+    invalid = {H36M17.joint_names[i] for i in np.flatnonzero(~valid)}
+    assert invalid == {"LKnee", "LHip", "Hip", "Spine"}
+    nan_keypoints = keypoints.copy()
+    nan_keypoints[COCO17.index("right_wrist")] = np.nan
+    _, _, valid = coco17_to_h36m17(nan_keypoints, np.full(17, 0.9))
+    assert not valid[h("RWrist")] and valid.sum() == 16
+
+
+def test_one_ear_hidden_uses_the_other():
+    keypoints, scores = coco_person()
+    scores[COCO17.index("right_ear")] = 0.05  # profile view: right ear hidden
+    scores[COCO17.index("left_ear")] = 0.7
+    out, out_scores, valid = coco17_to_h36m17(keypoints, scores)
+    assert out[h("Neck/Nose")] == pytest.approx((110, 40))
+    assert out_scores[h("Neck/Nose")] == pytest.approx(0.7) and valid[h("Neck/Nose")]
+
+
+def test_hip_width_scale_and_batches():
+    keypoints, scores = coco_person()
+    batch = np.stack([keypoints, keypoints + 10])
+    out, out_scores, valid = coco17_to_h36m17(batch, np.stack([scores, scores]), LayoutConversion(hip_width_scale=0.5))
+    assert out.shape == (2, 17, 2) and out_scores.shape == valid.shape == (2, 17)
+    assert out[0, h("LHip")] == pytest.approx((110, 160)) and out[1, h("RHip")] == pytest.approx((100, 170))
+
+
+def test_person_conversion_and_errors():
+    keypoints, scores = coco_person()
+    person = Person2D(keypoints, scores, np.array([50, 0, 150, 290]), 0.8, COCO17)
+    converted, valid = to_h36m17(person)
+    assert converted.skeleton == H36M17 and converted.score == 0.8 and valid.all()
+    same, _ = to_h36m17(converted)
+    assert same is converted
+    with pytest.raises(ValueError, match="17"):
+        coco17_to_h36m17(np.zeros((16, 2)), np.zeros(16))
+    with pytest.raises(ValueError, match="min_score"):
+        LayoutConversion(min_score=2.0)

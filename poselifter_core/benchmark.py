@@ -86,3 +86,28 @@ def lifter_report(widths: list[int], batches: list[int], train_batch: int, devic
         lines.append(f"| {width} | {params / 1e6:.2f} M | " + " | ".join(f"{1000 * t:.3f}" for t in latency)
                      + f" | {batches[-1] / latency[-1]:,.0f} | {training_throughput(width, train_batch, device):,.0f} |")
     return "\n".join(lines) + "\n"
+
+
+def cascade_report(cascade, photo: np.ndarray, people_counts: tuple[int, ...] = (1, 3, 6), repeats: int = 30,
+                   intrinsics=None) -> str:
+    """Per-frame latency of the whole cascade on 640x480 frames holding 1, 3, 6 copies of ``photo``."""
+    from .pose2d.latency import tiled_frame
+
+    lines = [f"Machine: {machine_description()}.", "",
+             "| people in frame | people lifted | 2D stage median (ms) | lifting median (ms) | total median (ms) | total p90 (ms) |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    for count in people_counts:
+        frame = tiled_frame(photo, count)
+        for _ in range(3):
+            cascade.process(frame, intrinsics)
+        totals, pose2d, lift, found = [], [], [], 0
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = cascade.process(frame, intrinsics)
+            totals.append(1000 * (time.perf_counter() - start))
+            pose2d.append(result.timings_ms["pose2d"])
+            lift.append(result.timings_ms["lift"])
+            found = len(result.people)
+        lines.append(f"| {count} | {found} | {np.median(pose2d):.1f} | {np.median(lift):.2f} | {np.median(totals):.1f} "
+                     f"| {np.percentile(totals, 90):.1f} |")
+    return "\n".join(lines) + "\n"

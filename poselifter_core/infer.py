@@ -11,12 +11,12 @@ from tqdm import tqdm
 
 from .camera import Intrinsics
 from .cascade import CascadeConfig, CascadeResult, Pose3DEstimator
-from .lifter.inference import TorchLifter
+from .runtime.lifter_runtime import LifterRuntime
 from .skeleton import H36M17
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm"}
-#: The lifter shipped with the package (see docs/model_card.md once trained).
+#: The lifter shipped with the package (docs/model_card.md): checkpoint and its ONNX export.
 DEFAULT_LIFTER = Path(__file__).resolve().parent / "assets" / "lifter" / "poselifter_default.pt"
 
 
@@ -40,16 +40,26 @@ class CameraSpec:
         return Intrinsics(self.fx, self.fy if self.fy is not None else self.fx, cx, cy)
 
 
+def load_lifter_runtime(lifter_path: str | Path | None = None, backend: str = "auto") -> LifterRuntime:
+    """A lifter checkpoint (.pt) or ONNX export (.onnx) on the chosen backend (default: the shipped model)."""
+    path = Path(lifter_path) if lifter_path else DEFAULT_LIFTER
+    if not path.is_file():
+        raise FileNotFoundError(f"no lifter at {path}; train one with 'poselifter train' and pass it with --lifter")
+    if path.suffix == ".onnx":
+        return LifterRuntime.from_onnx(path, backend)
+    shipped_onnx = path.with_suffix(".onnx")
+    if backend != "torch" and shipped_onnx.is_file():
+        return LifterRuntime.from_onnx(shipped_onnx, backend, checkpoint=path)
+    return LifterRuntime.from_checkpoint(path, backend)
+
+
 def build_cascade(lifter_path: str | Path | None = None, movenet_path: str | Path | None = None,
-                  config: CascadeConfig = CascadeConfig()) -> Pose3DEstimator:
-    """MoveNet MultiPose (bottom-up) + a lifter checkpoint (default: the shipped one)."""
+                  config: CascadeConfig = CascadeConfig(), backend: str = "auto") -> Pose3DEstimator:
+    """MoveNet MultiPose (bottom-up) + a lifter (default: the shipped one) on ``backend``."""
     from .pose2d.movenet import MoveNet
 
-    lifter_path = Path(lifter_path) if lifter_path else DEFAULT_LIFTER
-    if not lifter_path.is_file():
-        raise FileNotFoundError(f"no lifter checkpoint at {lifter_path}; train one with 'poselifter train' "
-                                "and pass it with --lifter")
-    return Pose3DEstimator(MoveNet(movenet_path) if movenet_path else MoveNet(), TorchLifter.from_checkpoint(lifter_path), config)
+    lifter = load_lifter_runtime(lifter_path, backend)
+    return Pose3DEstimator(MoveNet(movenet_path) if movenet_path else MoveNet(), lifter, config)
 
 
 def result_to_dict(result: CascadeResult) -> dict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..benchmark import lifter_report
 from ..lifter.model import LifterConfig
@@ -22,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 64, 1024], help="eager batch sizes")
     parser.add_argument("--train-batch", type=int, default=64)
     parser.add_argument("--device", default="cpu")
+    cascade = parser.add_argument_group("cascade benchmark (image -> 3D per frame)")
+    cascade.add_argument("--cascade", metavar="PHOTO", help="time the whole cascade on 640x480 frames tiling 1, 3 and 6 "
+                         "copies of this photo of one person")
+    cascade.add_argument("--lifter", help="lifter for --cascade (default: the shipped model)")
+    cascade.add_argument("--lifter-backend", default="auto", help="lifter backend for --cascade")
     backends = parser.add_argument_group("per-backend benchmark")
     backends.add_argument("--backends", nargs="+", choices=BACKEND_SETTINGS, default=None,
                           help="e.g. --backends torch onnxruntime tensorrt")
@@ -35,6 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.cascade:
+        from ..benchmark import cascade_report
+        from ..infer import build_cascade, load_image
+
+        cascade = build_cascade(args.lifter, backend=args.lifter_backend)
+        print(cascade_report(cascade, load_image(Path(args.cascade))))
+        return 0
     if args.backends is None:
         print(lifter_report(args.widths or [1024, 4096], args.batches, args.train_batch, resolve_device(args.device)))
         return 0

@@ -25,8 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cy", type=float, help="principal point y; default the image centre")
     parser.add_argument("--fov", type=float, metavar="DEG", help="horizontal field of view instead of --fx")
     parser.add_argument("--boxes", help="JSON person boxes: {image name: [[x1, y1, x2, y2], ...]} (top-down mode)")
-    parser.add_argument("--lifter", help="lifter checkpoint (default: the shipped model)")
+    parser.add_argument("--lifter", help="lifter checkpoint (.pt) or ONNX export (.onnx) (default: the shipped model)")
     parser.add_argument("--movenet", help="MoveNet ONNX file (default: the shipped model)")
+    parser.add_argument("--backend", default="auto",
+                        choices=("auto", "tensorrt", "onnxruntime", "onnxruntime-cuda", "onnxruntime-cpu", "torch"),
+                        help="lifter inference backend (auto: TensorRT on an NVIDIA GPU, else ONNX Runtime)")
     parser.add_argument("--min-joint-score", type=float, default=CascadeConfig.min_joint_score)
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=execute)
@@ -35,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def execute(args: argparse.Namespace) -> int:
     if args.fx is not None and args.fov is not None:
         raise ValueError("give either --fx or --fov, not both")
-    cascade = build_cascade(args.lifter, args.movenet, CascadeConfig(min_joint_score=args.min_joint_score))
+    cascade = build_cascade(args.lifter, args.movenet, CascadeConfig(min_joint_score=args.min_joint_score),
+                            args.backend)
     camera = CameraSpec(args.fx, args.fy, args.cx, args.cy, args.fov)
     out = run(args.source, cascade, camera, args.output, args.boxes, progress=not args.no_progress)
     print(f"written: {out} and pictures in {args.output}")

@@ -41,7 +41,7 @@ class TorchLifter:
         """(N, J, 2) pixel keypoints (undistorted) and (N, 4) or (4,) ``[fx, fy, cx, cy]``."""
         keypoints = check_keypoints(keypoints, self.model.skeleton.num_joints)
         intrinsics = validate_intrinsics_array(intrinsics)
-        intrinsics = np.broadcast_to(intrinsics, (len(keypoints), 4)) if intrinsics.ndim == 1 else intrinsics
+        intrinsics = np.tile(intrinsics, (len(keypoints), 1)) if intrinsics.ndim == 1 else intrinsics
         if len(intrinsics) != len(keypoints):
             raise ValueError(f"{len(keypoints)} poses but {len(intrinsics)} intrinsics")
         parts = []

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TypeVar
 
 from ..config import apply_overrides, load_yaml
 from ..train import TrainConfig
+
+T = TypeVar("T")
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -13,6 +16,11 @@ def add_config_arguments(parser: argparse.ArgumentParser, required: bool = True)
                         help="override a config value, e.g. --set optim.epochs=5 --set lifter.width=512 (repeatable)")
 
 
-def load_train_config(args: argparse.Namespace) -> TrainConfig:
-    config = load_yaml(TrainConfig, args.config)
+def load_config(cls: type[T], args: argparse.Namespace) -> T:
+    """The --config YAML as dataclass ``cls``, with the --set overrides applied."""
+    config = load_yaml(cls, args.config)
     return apply_overrides(config, args.overrides) if args.overrides else config
+
+
+def load_train_config(args: argparse.Namespace) -> TrainConfig:
+    return load_config(TrainConfig, args)

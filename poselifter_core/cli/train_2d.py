@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import apply_overrides, load_yaml
 from ..pose2d.training import Train2DConfig, train_2d
+from .common import add_config_arguments, load_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,15 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "colour augmentation). Writes checkpoint.pt and history.json to output_dir; the "
             "checkpoint loads with IntegralPoseEstimator.from_checkpoint. Uses CUDA when present."
         ))
-    parser.add_argument("--config", required=True, help="YAML config (keys: data, model, augment, optim, ...)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. --set optim.epochs=5 (repeatable)")
+    add_config_arguments(parser)
     parser.add_argument("--output-dir", help="override output_dir of the config")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = apply_overrides(load_yaml(Train2DConfig, args.config), args.overrides)
+    config = load_config(Train2DConfig, args)
     if args.output_dir:
         config.output_dir = args.output_dir
     history = train_2d(config)

@@ -68,7 +68,7 @@ def result_to_dict(result: CascadeResult) -> dict:
         "intrinsics": {"fx": k.fx, "fy": k.fy, "cx": k.cx, "cy": k.cy, "assumed": result.intrinsics_assumed},
         "skipped": dict(result.skipped),
         "timings_ms": {name: round(v, 2) for name, v in result.timings_ms.items()},
-        "frame": "camera optical frame: x right, y down, z forward; metres",
+        "coordinate_frame": "camera optical frame: x right, y down, z forward; metres",
         "joint_names": list(H36M17.joint_names),
         "people": [{
             "box": p.box.round(1).tolist(), "score": round(p.score, 4),

@@ -125,8 +125,30 @@ def test_full_cascade_and_infer_command_on_a_real_photo(trained, tmp_path):
     assert cli_main(["infer", str(tmp_path / "astronaut.png"), "-o", str(tmp_path / "out"), "--lifter", str(checkpoint),
                      "--fov", "60", "--no-progress"]) == 0
     results = json.loads((tmp_path / "out" / "results.json").read_text())["astronaut.png"]
-    assert results["intrinsics"]["assumed"] is False and "metres" in results["frame"]
+    assert results["intrinsics"]["assumed"] is False and "metres" in results["coordinate_frame"]
     assert (tmp_path / "out" / "astronaut_2d.png").stat().st_size > 10_000
     assert (tmp_path / "out" / "astronaut_3d.png").stat().st_size > 10_000
     assert cli_main(["infer", str(tmp_path / "missing.png"), "--lifter", str(checkpoint)]) == 2
     assert cli_main(["infer", str(tmp_path / "astronaut.png"), "--lifter", str(tmp_path / "none.pt")]) == 2
+
+
+def test_infer_on_a_video_writes_one_line_per_frame_and_an_annotated_video(trained, tmp_path):
+    import json
+
+    import imageio.v2 as iio
+    from skimage import data as skimage_data
+
+    from poselifter_core.cli import main as cli_main
+
+    _, _, checkpoint = trained
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[:, 64:256] = skimage_data.astronaut()[::2, ::2][:240, 32:224]
+    with iio.get_writer(tmp_path / "clip.mp4", fps=10, macro_block_size=1) as writer:
+        for shift in range(3):
+            writer.append_data(np.roll(frame, 4 * shift, axis=1))
+    assert cli_main(["infer", str(tmp_path / "clip.mp4"), "-o", str(tmp_path / "out"), "--lifter", str(checkpoint),
+                     "--fx", "400", "--no-progress"]) == 0
+    lines = (tmp_path / "out" / "results.jsonl").read_text().splitlines()
+    assert [json.loads(line)["frame"] for line in lines] == [0, 1, 2]
+    assert json.loads(lines[1])["time_s"] == pytest.approx(0.1)
+    assert len(iio.mimread(tmp_path / "out" / "clip_annotated.mp4")) == 3

@@ -1,0 +1,40 @@
+"""Regression test of the shipped default lifter against its recorded provenance and accuracy."""
+import numpy as np
+import pytest
+
+from poselifter_core import shipped
+from poselifter_core.lifter.inference import TorchLifter
+from poselifter_core.runtime.lifter_runtime import LifterRuntime
+from poselifter_core.runtime.onnx_export import export_lifter
+
+
+@pytest.fixture(scope="module")
+def lifter():
+    return TorchLifter.from_checkpoint(shipped.CHECKPOINT)
+
+
+def test_shipped_files_match_their_record():
+    record = shipped.read_record()
+    assert shipped.file_sha256(shipped.CHECKPOINT) == record["checkpoint_sha256"]
+    assert shipped.file_sha256(shipped.ONNX) == record["onnx_sha256"]
+    assert shipped.file_sha256(shipped.REPO_DATA) == record["data"]["sha256"]
+    assert shipped.CHECKPOINT.stat().st_size < 25e6 and shipped.ONNX.stat().st_size < 25e6
+
+
+def test_shipped_model_matches_its_recorded_accuracy(lifter):
+    record = shipped.read_record()["check_set"]
+    data = shipped.check_set()
+    assert len(data) == record["samples"]
+    for noisy, key in ((False, "clean_2d"), (True, "mixture_noised_2d")):
+        measured = shipped.check_accuracy(lifter, data, noisy=noisy)
+        for metric, value in record[key].items():
+            assert measured[metric] == pytest.approx(value, rel=0.01), (key, metric)
+
+
+def test_shipped_model_exports_and_the_shipped_onnx_agrees(lifter, tmp_path):
+    export_lifter(shipped.CHECKPOINT, tmp_path / "again.onnx")  # raises if parity fails
+    data = shipped.check_set()
+    runtime = LifterRuntime.from_onnx(shipped.ONNX, backend="onnxruntime-cpu")
+    a = runtime.lift(data.keypoints_2d, data.intrinsics)
+    b = lifter.lift(data.keypoints_2d, data.intrinsics)
+    assert np.abs(a.absolute - b.absolute).max() < 1.0  # mm

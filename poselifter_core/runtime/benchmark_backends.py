@@ -181,7 +181,7 @@ def format_report(rows: list[BackendRow], config: LifterConfig, batches: tuple[i
         elif reference is not None and row is not reference:
             lines.append(f"Batch {first} latency of {row.name}: {reference.latency_ms[first] / row.latency_ms[first]:.1f}x "
                          f"lower than {reference.name}.")
-    lines.append("Cascade frames per second: not measured (the 2D + lifter cascade is not part of this benchmark).")
+    lines.append("Cascade per-frame latency: see poselifter benchmark --cascade PHOTO.")
     return "\n".join(lines) + "\n"
 
 

@@ -38,3 +38,14 @@ def test_shipped_model_exports_and_the_shipped_onnx_agrees(lifter, tmp_path):
     a = runtime.lift(data.keypoints_2d, data.intrinsics)
     b = lifter.lift(data.keypoints_2d, data.intrinsics)
     assert np.abs(a.absolute - b.absolute).max() < 1.0  # mm
+
+
+def test_reproduction_config_matches_the_recorded_training():
+    from pathlib import Path
+
+    from poselifter_core.config import load_yaml, to_dict
+    from poselifter_core.train import TrainConfig
+
+    config = to_dict(load_yaml(TrainConfig, Path(__file__).parents[1] / "config" / "train_default.yaml"))
+    recorded = shipped.read_record()["train_config"]
+    assert {k: v for k, v in config.items() if k != "output_dir"} == {k: v for k, v in recorded.items() if k != "output_dir"}

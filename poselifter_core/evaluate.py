@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .baselines import analytic_root
 from .data.pose_set import LABELS, PoseSet
@@ -93,3 +94,13 @@ def _with_keypoints(data: PoseSet, keypoints: np.ndarray) -> PoseSet:
     subset = data.subset(slice(None))
     subset.keypoints_2d = np.asarray(keypoints, dtype=np.float32)
     return subset
+
+
+def noisy_keypoints(data: PoseSet, kind: str, error_model: str | None, seed: int) -> np.ndarray:
+    """The test 2D corrupted by the error model's synthesis (``kind`` gaussian or mixture), seeded."""
+    from .noise.error_model import ErrorModel, default_error_model
+    from .noise.synthesis import make_input_noise
+
+    model = ErrorModel.load(error_model) if error_model else default_error_model()
+    noise = make_input_noise(kind, model, "mixture")
+    return noise(torch.as_tensor(data.keypoints_2d), torch.Generator().manual_seed(seed)).numpy()

@@ -22,7 +22,7 @@ import torch
 
 from .data.pose_set import PoseSet
 from .data.sources import load_pose_set
-from .evaluate import METRIC_ORDER, MethodResult, _table, evaluate_lifters
+from .evaluate import METRIC_ORDER, MethodResult, _table, evaluate_lifters, noisy_keypoints
 from .lifter.inference import TorchLifter
 from .train import TrainConfig, train
 
@@ -86,14 +86,13 @@ def run_focal(base: TrainConfig, output: Path, focal_lengths: list[float], progr
 
 def corrupted_inputs(test: PoseSet, seed: int = 0) -> dict[str, np.ndarray]:
     """The three test inputs of the noise experiment, reproducible for a seed."""
-    from .noise.error_model import default_error_model
-    from .noise.synthesis import make_input_noise, swap_limbs_with_jitter
+    from .noise.synthesis import swap_limbs_with_jitter
 
     clean = torch.as_tensor(test.keypoints_2d)
-    mixture = make_input_noise("mixture", default_error_model(), "mixture")(clean, torch.Generator().manual_seed(seed))
+    mixture = noisy_keypoints(test, "mixture", None, seed)
     swapped = swap_limbs_with_jitter(clean, test.skeleton, SWAP_PROBABILITY, SWAP_JITTER_SIGMA_FRACTION,
                                      torch.Generator().manual_seed(seed + 1))
-    return {"clean 2D": test.keypoints_2d, "mixture-noised 2D": mixture.numpy(),
+    return {"clean 2D": test.keypoints_2d, "mixture-noised 2D": mixture,
             f"limb swaps (p={SWAP_PROBABILITY}) + jitter": np.asarray(swapped)}
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from .data.pose_set import PoseSet
 from .data.rig import RigConfig
 from .data.sources import DataSpec, load_pose_set
-from .evaluate import evaluate_lifters
+from .evaluate import evaluate_lifters, noisy_keypoints
 from .lifter.inference import TorchLifter
 
 ASSETS = Path(__file__).resolve().parent / "assets" / "lifter"
@@ -33,11 +33,7 @@ def check_set(data_path: str | Path = REPO_DATA, focal_px: float | None = None) 
 
 def check_accuracy(lifter: TorchLifter, data: PoseSet, noisy: bool = False) -> dict[str, float]:
     """MPJPE, PA-MPJPE, MRPE (mm) on the check set, with clean or mixture-noised 2D (seeded)."""
-    keypoints = None
-    if noisy:
-        from .cli.evaluate import noisy_keypoints
-
-        keypoints = noisy_keypoints(data, "mixture", None, seed=0)
+    keypoints = noisy_keypoints(data, "mixture", None, seed=0) if noisy else None
     result = evaluate_lifters({"default": lifter}, data, with_analytic_root=False, keypoints=keypoints)
     means = result.methods[0].mean()
     return {k: round(means[k], 3) for k in ("MPJPE", "PA-MPJPE", "MRPE")}

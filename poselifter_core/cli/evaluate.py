@@ -4,12 +4,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from ..data.pose_set import PoseSet
 from ..data.sources import load_pose_set
-from ..evaluate import evaluate_lifters
+from ..evaluate import evaluate_lifters, noisy_keypoints
 from ..lifter.inference import TorchLifter
 from ..train import resolve_device
 from .common import add_config_arguments, load_train_config
@@ -34,15 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--noise-seed", type=int, default=0)
     parser.add_argument("--no-analytic-root", action="store_true", help="skip the analytic-root baseline")
     parser.set_defaults(func=run)
-
-
-def noisy_keypoints(data: PoseSet, kind: str, error_model: str | None, seed: int) -> np.ndarray:
-    from ..noise.error_model import ErrorModel, default_error_model
-    from ..noise.synthesis import make_input_noise
-
-    model = ErrorModel.load(error_model) if error_model else default_error_model()
-    noise = make_input_noise(kind, model, "mixture")
-    return noise(torch.as_tensor(data.keypoints_2d), torch.Generator().manual_seed(seed)).numpy()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,6 +6,9 @@
 * ``noise`` (Table 3 analogue): trained on clean, Gaussian-noised and mixture-noised 2D (the
   error model's synthesis), each tested on clean 2D, 2D corrupted by the default mixture, and 2D
   corrupted by a process none of them saw (left/right limb swaps plus jitter).
+* ``mismatch``: what the difference between the training joints (defined on a CMU skeleton) and
+  the joints the COCO-17 -> H36M-17 conversion produces costs a trained lifter, by applying the
+  conversion's rules to exact test 2D poses (see :func:`layout_perturbations`).
 * ``focal`` (Table 6 effect): canonical root depth on/off, trained on the config's focal range
   and evaluated with cameras at fixed focal lengths inside and outside that range.
 """
@@ -117,6 +120,39 @@ def run_noise(base: TrainConfig, output: Path, progress: bool = True) -> str:
     report = (f"Test samples: {len(test)}. All 2D inputs are synthetic (projected mocap, corrupted by "
               "sampled noise), unlike the paper's real detector outputs.\n\n" + _table(rows, first="Training input, test input") + "\n")
     _write(output, "noise", report, rows)
+    return report
+
+
+def layout_perturbations(test: PoseSet, head_ratio: float = 0.85,
+                         hip_scales: tuple[float, ...] = (1.25, 1.5)) -> dict[str, np.ndarray]:
+    """Exact test 2D, and the same poses with joints replaced the way the COCO conversion makes them.
+
+    * Head: the conversion has no crown keypoint and extrapolates Neck/Nose + ``head_ratio`` x
+      (Neck/Nose - Thorax); here that rule replaces the true crown.
+    * Hips: COCO's hip keypoints sit further apart than the CMU hip joints; here the hips are moved
+      away from the pelvis (which stays) by each factor of ``hip_scales``.
+    The Neck/Nose (COCO mid-ears vs CMU upper neck) cannot be derived from mocap and is left exact.
+    """
+    skeleton = test.skeleton
+    head, neck, thorax = (skeleton.index(n) for n in ("Head", "Neck/Nose", "Thorax"))
+    pelvis, hips = skeleton.root, [skeleton.index("LHip"), skeleton.index("RHip")]
+    exact = test.keypoints_2d.astype(np.float64)
+    with_head = exact.copy()
+    with_head[:, head] = exact[:, neck] + head_ratio * (exact[:, neck] - exact[:, thorax])
+    variants = {"exact training joints": exact, f"Head from the COCO rule (ratio {head_ratio})": with_head}
+    for scale in hip_scales:
+        wide = with_head.copy()
+        wide[:, hips] = exact[:, pelvis:pelvis + 1] + scale * (exact[:, hips] - exact[:, pelvis:pelvis + 1])
+        variants[f"Head rule + hips {scale}x wider"] = wide
+    return variants
+
+
+def run_mismatch(lifter: TorchLifter, test: PoseSet, output: Path) -> str:
+    rows = {}
+    for name, keypoints in layout_perturbations(test).items():
+        rows[name] = evaluate_lifters({"lifter": lifter}, test, with_analytic_root=False, keypoints=keypoints).methods[0].mean()
+    report = f"Test samples: {len(test)}; exact projected 2D with the conversion's rules applied.\n\n" + _table(rows, first="2D input") + "\n"
+    _write(output, "mismatch", report, rows)
     return report
 
 

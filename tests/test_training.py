@@ -185,3 +185,20 @@ def test_noise_experiment_table(mocap_file, tmp_path):
     report = run_noise(config, tmp_path / "noise", progress=False)
     assert "trained on mixture noise, tested on limb swaps" in report
     assert "trained on ground-truth 2D, tested on clean 2D" in report and "synthetic" in report
+
+
+def test_layout_perturbations_apply_the_conversion_rules(mocap_file):
+    from poselifter_core.experiments import layout_perturbations
+    from poselifter_core.skeleton import H36M17
+
+    test = load_pose_set(DataSpec(kind="mocap", path=str(mocap_file), views=1, every=8))
+    variants = layout_perturbations(test, head_ratio=0.5, hip_scales=(2.0,))
+    exact, head_rule, wide = variants.values()
+    assert np.array_equal(exact, test.keypoints_2d.astype(np.float64))
+    h, n, t = H36M17.index("Head"), H36M17.index("Neck/Nose"), H36M17.index("Thorax")
+    assert np.allclose(head_rule[:, h], exact[:, n] + 0.5 * (exact[:, n] - exact[:, t]))
+    lhip, rhip = H36M17.index("LHip"), H36M17.index("RHip")
+    assert np.allclose(wide[:, lhip] - exact[:, 0], 2.0 * (exact[:, lhip] - exact[:, 0]))
+    assert np.allclose(wide[:, rhip] - exact[:, 0], 2.0 * (exact[:, rhip] - exact[:, 0]))
+    others = [j for j in range(17) if j not in (h, lhip, rhip)]
+    assert np.array_equal(wide[:, others], exact[:, others])

@@ -152,3 +152,19 @@ def test_infer_on_a_video_writes_one_line_per_frame_and_an_annotated_video(train
     assert [json.loads(line)["frame"] for line in lines] == [0, 1, 2]
     assert json.loads(lines[1])["time_s"] == pytest.approx(0.1)
     assert len(iio.mimread(tmp_path / "out" / "clip_annotated.mp4")) == 3
+
+
+def test_cascade_benchmarks_report_frames(trained, tmp_path):
+    import imageio.v2 as iio
+
+    from poselifter_core.benchmark import cascade_report, cascade_video_report
+
+    lifter, test, _ = trained
+    cascade = Pose3DEstimator(FixedPeople([person(test.keypoints_2d[0])]), lifter)
+    report = cascade_report(cascade, np.zeros((100, 60, 3), np.uint8), people_counts=(1,), repeats=3,
+                            intrinsics=Intrinsics(1000.0, 1000.0, 640.0, 360.0))
+    assert "| 1 | 1 |" in report
+    with iio.get_writer(tmp_path / "v.mp4", fps=5, macro_block_size=1) as writer:
+        for _ in range(4):
+            writer.append_data(np.zeros((48, 64, 3), np.uint8))
+    assert "| 4 | 64x48 | 1.00 |" in cascade_video_report(cascade, tmp_path / "v.mp4")

@@ -49,3 +49,15 @@ def test_reproduction_config_matches_the_recorded_training():
     config = to_dict(load_yaml(TrainConfig, Path(__file__).parents[1] / "config" / "train_default.yaml"))
     recorded = shipped.read_record()["train_config"]
     assert {k: v for k, v in config.items() if k != "output_dir"} == {k: v for k, v in recorded.items() if k != "output_dir"}
+
+
+def test_int8_export_keeps_the_shipped_accuracy(lifter, tmp_path):
+    from poselifter_core.runtime.onnx_export import META_WEIGHTS, quantize_lifter_int8, read_lifter_metadata
+
+    quantized = quantize_lifter_int8(shipped.ONNX, tmp_path / "default.int8.onnx")
+    assert read_lifter_metadata(quantized)[META_WEIGHTS].startswith("int8")
+    assert quantized.stat().st_size < 0.4 * shipped.ONNX.stat().st_size
+    data = shipped.check_set()
+    fp32 = shipped.check_accuracy(lifter, data)
+    int8 = shipped.check_accuracy(LifterRuntime.from_onnx(quantized, backend="onnxruntime-cpu"), data)
+    assert abs(int8["MPJPE"] - fp32["MPJPE"]) < 2.0 and abs(int8["MRPE"] - fp32["MRPE"]) < 10.0

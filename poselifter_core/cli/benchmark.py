@@ -24,8 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--train-batch", type=int, default=64)
     parser.add_argument("--device", default="cpu")
     cascade = parser.add_argument_group("cascade benchmark (image -> 3D per frame)")
-    cascade.add_argument("--cascade", metavar="PHOTO", help="time the whole cascade on 640x480 frames tiling 1, 3 and 6 "
-                         "copies of this photo of one person")
+    cascade.add_argument("--cascade", metavar="PHOTO_OR_VIDEO",
+                         help="time the whole cascade: on a photo of one person, 640x480 frames tiling 1, 3 and 6 "
+                              "copies of it; on a video, frames per second over its frames (up to 300)")
     cascade.add_argument("--lifter", help="lifter for --cascade (default: the shipped model)")
     cascade.add_argument("--lifter-backend", default="auto", help="lifter backend for --cascade")
     backends = parser.add_argument_group("per-backend benchmark")
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     backends.add_argument("--throughput-batch", type=int, default=1024)
     backends.add_argument("--repeats", type=int, default=200, help="timed runs per latency (a tenth for throughput)")
     backends.add_argument("--threads", type=int, default=None, help="threads of every library measured (ONNX Runtime, torch, the BLAS ceiling); default: each library's own (ONNX Runtime: physical cores)")
+    backends.add_argument("--int8", action="store_true", help="add ONNX Runtime on the int8-weight export")
     backends.add_argument("--precision", choices=PRECISIONS, default="fp16", help="TensorRT precision")
     backends.add_argument("--cache-dir", default=None, help="TensorRT engine cache (default: a temporary directory)")
     parser.set_defaults(func=run)
@@ -42,16 +44,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.cascade:
-        from ..benchmark import cascade_report
-        from ..infer import build_cascade, load_image
+        from ..benchmark import cascade_report, cascade_video_report
+        from ..infer import VIDEO_SUFFIXES, build_cascade, load_image
 
         cascade = build_cascade(args.lifter, backend=args.lifter_backend)
-        print(cascade_report(cascade, load_image(Path(args.cascade))))
+        source = Path(args.cascade)
+        if source.suffix.lower() in VIDEO_SUFFIXES:
+            print(cascade_video_report(cascade, source))
+        else:
+            print(cascade_report(cascade, load_image(source)))
         return 0
     if args.backends is None:
         print(lifter_report(args.widths or [1024, 4096], args.batches, args.train_batch, resolve_device(args.device)))
         return 0
     for width in args.widths or [LifterConfig().width]:
         print(backend_report(args.backends, width, tuple(args.latency_batches), args.throughput_batch, args.repeats,
-                             args.cache_dir, args.threads, args.precision))
+                             args.cache_dir, args.threads, args.precision, args.int8))
     return 0

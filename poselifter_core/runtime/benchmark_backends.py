@@ -28,7 +28,7 @@ from ..benchmark import machine_description
 from ..lifter.checkpoint import load_lifter, save_checkpoint
 from ..lifter.model import LifterConfig, PoseLifter
 from .backend import BackendError, create_backend
-from .onnx_export import LIFTER_SIGNATURE, export_lifter, random_lifter_inputs
+from .onnx_export import LIFTER_SIGNATURE, export_lifter, quantize_lifter_int8, random_lifter_inputs
 
 CEILING_LIBRARIES = ("numpy", "torch")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -133,8 +133,9 @@ def measure_backend(job: BackendJob) -> BackendRow:
 
 def backend_report(settings: list[str], width: int, batches: tuple[int, ...] = (1, 8, 64), throughput_batch: int = 1024,
                    repeats: int = 200, cache_dir: str | Path | None = None, threads: int | None = None,
-                   precision: str = "fp16") -> str:
-    """Markdown: one row per backend setting for a randomly initialised lifter of ``width``."""
+                   precision: str = "fp16", int8: bool = False) -> str:
+    """Markdown: one row per backend setting for a randomly initialised lifter of ``width``; with
+    ``int8``, one more ONNX Runtime CPU row on the int8-weight export."""
     config = LifterConfig(width=width)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="poselifter-bench-") as tmp:
@@ -144,6 +145,13 @@ def backend_report(settings: list[str], width: int, batches: tuple[int, ...] = (
         rows = [in_fresh_process(measure_backend, threads, BackendJob(
             setting, str(export.path), str(checkpoint), str(cache_dir or Path(tmp) / "engines"), precision, threads,
             tuple(batches), throughput_batch, repeats)) for setting in settings]
+        if int8:
+            quantized = quantize_lifter_int8(export.path, Path(tmp) / f"lifter_w{width}.int8.onnx")
+            row = in_fresh_process(measure_backend, threads, BackendJob(
+                "onnxruntime-cpu", str(quantized), str(checkpoint), str(Path(tmp) / "engines"), precision, threads,
+                tuple(batches), throughput_batch, repeats))
+            row.setting, row.name = "onnxruntime int8 weights", row.name + "-int8"
+            rows.append(row)
     ceiling = matmul_ceiling(config, throughput_batch, max(3, repeats // 10), threads)
     return format_report(rows, config, tuple(batches), throughput_batch, ceiling, export.max_abs_error,
                          (load_before, os.getloadavg()), threads)

@@ -18,10 +18,15 @@ cameras emit and the one OpenCV's ``COLOR_YUV2RGB_UYVY``/``_YUY2`` (hence cv_bri
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import io
 from dataclasses import dataclass
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import PIL.Image
 
 from .pose2d.base import check_image
 
@@ -201,6 +206,11 @@ def compressed_to_rgb(data: bytes | bytearray | memoryview | np.ndarray, format:
         raise ValueError(f"cannot decode the {wanted} image: {error}") from error
     if image.format != wanted:
         raise ValueError(f"format says {wanted} but the data is {image.format}")
+    return pil_to_rgb(image)
+
+
+def pil_to_rgb(image: "PIL.Image.Image") -> np.ndarray:
+    """A decoded Pillow image as ``(H, W, 3)`` uint8 RGB; 16-bit images reduced with ``>> 8``."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         grey = (np.asarray(image).astype(np.uint32) >> 8).clip(0, 255).astype(np.uint8)
         return np.repeat(grey[..., None], 3, axis=2)

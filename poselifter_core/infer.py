@@ -10,6 +10,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from .camera import Intrinsics
+from .images import pil_to_rgb
 from .cascade import CascadeConfig, CascadeResult, Pose3DEstimator
 from .runtime.lifter_runtime import LifterRuntime
 from .skeleton import H36M17
@@ -80,13 +81,10 @@ def result_to_dict(result: CascadeResult) -> dict:
 
 
 def load_image(path: Path) -> np.ndarray:
-    """Any image file as (H, W, 3) uint8 RGB (grey, 16-bit and alpha images are converted)."""
+    """Any image file as (H, W, 3) uint8 RGB (grey, alpha and 16-bit images converted as in :mod:`.images`)."""
     try:
         with Image.open(path) as image:
-            if image.mode in ("I;16", "I;16B", "I"):
-                array = np.asarray(image, dtype=np.float64)
-                image = Image.fromarray((255 * array / max(array.max(), 1)).astype(np.uint8))
-            return np.asarray(image.convert("RGB"))
+            return pil_to_rgb(image)
     except OSError as error:
         raise ValueError(f"cannot read image {path}: {error}") from error
 

@@ -168,3 +168,17 @@ def test_cascade_benchmarks_report_frames(trained, tmp_path):
         for _ in range(4):
             writer.append_data(np.zeros((48, 64, 3), np.uint8))
     assert "| 4 | 64x48 | 1.00 |" in cascade_video_report(cascade, tmp_path / "v.mp4")
+
+
+def test_load_image_converts_grey_16bit_and_alpha_files(tmp_path):
+    from PIL import Image
+
+    from poselifter_core.infer import load_image
+
+    Image.fromarray(np.full((4, 5), 0x1234, np.uint16)).save(tmp_path / "deep.png")
+    assert load_image(tmp_path / "deep.png").shape == (4, 5, 3) and load_image(tmp_path / "deep.png")[0, 0, 0] == 0x12
+    Image.fromarray(np.full((4, 5, 4), 200, np.uint8), "RGBA").save(tmp_path / "alpha.png")
+    assert load_image(tmp_path / "alpha.png").shape == (4, 5, 3)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="cannot read image"):
+        load_image(tmp_path / "broken.png")

@@ -51,34 +51,35 @@ def _array(values: object, path: Path, key: str) -> np.ndarray:
         raise ValueError(f"{path}: {key} is not a numeric array") from None
 
 
+def _entry(values: dict, path: Path, key: str) -> np.ndarray:
+    """The ``key`` entry, or the whole content of a JSON file that is a bare array (stored under "")."""
+    found = key if key in values else "" if "" in values else None
+    if found is None:
+        raise ValueError(f"{path}: no {key!r} entry; it has {sorted(values)}")
+    return _array(values[found], path, key)
+
+
+def _visibility(values: dict, path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """The (N, J) ``visibility`` entry as a bool mask (non-zero = visible)."""
+    visibility = _entry(values, path, "visibility")
+    if visibility.shape != tuple(shape):
+        raise ValueError(f"{path}: visibility must have shape {tuple(shape)}, got {visibility.shape}")
+    return np.nan_to_num(visibility) != 0
+
+
 def load_keypoints(path: str | Path) -> KeypointFile:
     """Read (N, J, 2) keypoints (and skeleton, visibility if present) from npz or JSON."""
     path = Path(path)
     values = _read(path)
-    key = "keypoints_2d" if "keypoints_2d" in values else ""
-    if key not in values:
-        raise ValueError(f"{path}: no 'keypoints_2d' entry; it has {sorted(values)}")
-    keypoints = _array(values[key], path, "keypoints_2d")
+    keypoints = _entry(values, path, "keypoints_2d")
     if keypoints.ndim != 3 or keypoints.shape[2] != 2:
         raise ValueError(f"{path}: keypoints_2d must have shape (N, J, 2), got {keypoints.shape}")
     skeleton = str(values["skeleton"]) if "skeleton" in values else None
-    visibility = None
-    if "visibility" in values:
-        visibility = _array(values["visibility"], path, "visibility")
-        if visibility.shape != keypoints.shape[:2]:
-            raise ValueError(f"{path}: visibility must have shape {keypoints.shape[:2]}, got {visibility.shape}")
-        visibility = np.nan_to_num(visibility) != 0
+    visibility = _visibility(values, path, keypoints.shape[:2]) if "visibility" in values else None
     return KeypointFile(keypoints, skeleton, visibility)
 
 
 def load_visibility(path: str | Path, shape: tuple[int, int]) -> np.ndarray:
     """Read an (N, J) visibility mask from npz (key ``visibility``) or JSON."""
     path = Path(path)
-    values = _read(path)
-    key = "visibility" if "visibility" in values else ""
-    if key not in values:
-        raise ValueError(f"{path}: no 'visibility' entry; it has {sorted(values)}")
-    visibility = _array(values[key], path, "visibility")
-    if visibility.shape != tuple(shape):
-        raise ValueError(f"{path}: visibility must have shape {tuple(shape)}, got {visibility.shape}")
-    return np.nan_to_num(visibility) != 0
+    return _visibility(_read(path), path, shape)

@@ -20,21 +20,16 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
 from .camera import Intrinsics
-from .lifter.inference import LiftResult
+from .lifter.inference import Lifter
 from .lifter.normalization import MIN_SCALE_PX, person_scale
 from .pose2d.base import Person2D, Pose2DEstimator, check_image
 from .pose2d.layout import LayoutConversion, to_h36m17
 
 MM_PER_M = 1000.0
-
-
-class Lifter(Protocol):
-    def lift(self, keypoints: np.ndarray, intrinsics: np.ndarray) -> LiftResult: ...
 
 
 @dataclass

@@ -10,7 +10,7 @@ import torch
 
 from .baselines import analytic_root
 from .data.pose_set import LABELS, PoseSet
-from .lifter.inference import LiftResult, TorchLifter
+from .lifter.inference import Lifter, LiftResult
 from .metrics import all_metrics
 
 METRIC_ORDER = ("MPJPE", "PA-MPJPE", "MRPE", "MRPE-X", "MRPE-Y", "MRPE-Z", "3DPCK", "AUC")
@@ -77,14 +77,13 @@ def method_results(name: str, result: LiftResult, data: PoseSet, with_analytic_r
     return results
 
 
-def evaluate_lifters(lifters: dict[str, TorchLifter], data: PoseSet, with_analytic_root: bool = True,
+def evaluate_lifters(lifters: dict[str, Lifter], data: PoseSet, with_analytic_root: bool = True,
                      keypoints: np.ndarray | None = None) -> Evaluation:
     """Evaluate named lifters on ``data``; ``keypoints`` replaces the 2D input (e.g. noisy 2D)."""
-    inputs = data.keypoints_2d if keypoints is None else keypoints
+    input_data = data if keypoints is None else _with_keypoints(data, keypoints)
     methods: list[MethodResult] = []
     for i, (name, lifter) in enumerate(lifters.items()):
-        result = lifter.lift(inputs, data.intrinsics)
-        input_data = data if keypoints is None else _with_keypoints(data, keypoints)
+        result = lifter.lift(input_data.keypoints_2d, data.intrinsics)
         methods += method_results(name, result, input_data, with_analytic_root and i == 0)
     groups = {label: getattr(data, label) for label in LABELS if len(set(getattr(data, label))) > 1}
     return Evaluation(len(data), methods, groups)

@@ -16,7 +16,7 @@ from .data.pose_set import PoseSet
 from .data.rig import RigConfig
 from .data.sources import DataSpec, load_pose_set
 from .evaluate import evaluate_lifters, noisy_keypoints
-from .lifter.inference import TorchLifter
+from .lifter.inference import Lifter
 
 ASSETS = Path(__file__).resolve().parent / "assets" / "lifter"
 CHECKPOINT = ASSETS / "poselifter_default.pt"
@@ -31,7 +31,7 @@ def check_set(data_path: str | Path = REPO_DATA, focal_px: float | None = None) 
     return load_pose_set(DataSpec(kind="mocap", path=str(data_path), splits=["test"], every=8, views=1, seed=424242, rig=rig))
 
 
-def check_accuracy(lifter: TorchLifter, data: PoseSet, noisy: bool = False) -> dict[str, float]:
+def check_accuracy(lifter: Lifter, data: PoseSet, noisy: bool = False) -> dict[str, float]:
     """MPJPE, PA-MPJPE, MRPE (mm) on the check set, with clean or mixture-noised 2D (seeded)."""
     keypoints = noisy_keypoints(data, "mixture", None, seed=0) if noisy else None
     result = evaluate_lifters({"default": lifter}, data, with_analytic_root=False, keypoints=keypoints)
@@ -47,7 +47,7 @@ def read_record() -> dict:
     return json.loads(RECORD.read_text(encoding="utf-8"))
 
 
-def per_focal_accuracy(lifter: TorchLifter, focals: tuple[float, ...] = (600.0, 1000.0, 1500.0, 2000.0)) -> dict[str, dict[str, float]]:
+def per_focal_accuracy(lifter: Lifter, focals: tuple[float, ...] = (600.0, 1000.0, 1500.0, 2000.0)) -> dict[str, dict[str, float]]:
     return {f"{f:.0f}": check_accuracy(lifter, check_set(focal_px=f)) for f in focals}
 
 

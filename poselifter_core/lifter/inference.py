@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -21,6 +22,12 @@ class LiftResult:
     root: np.ndarray  # (N, 3) absolute root
     absolute: np.ndarray  # (N, J, 3)
     canonical_depth: np.ndarray  # (N,) root depth / sqrt(fx fy), mm per pixel of focal length
+
+
+class Lifter(Protocol):
+    """Anything that lifts like :class:`TorchLifter` (e.g. ``runtime.LifterRuntime`` on any backend)."""
+
+    def lift(self, keypoints: np.ndarray, intrinsics: np.ndarray) -> LiftResult: ...
 
 
 class TorchLifter:

@@ -159,6 +159,7 @@ class Trainer:
             if self.rank == 0:
                 self._write_epoch(epoch, stats)
         if self.world > 1:
+            dist.barrier()  # no rank tears the group down while another still uses it (gloo aborts otherwise)
             dist.destroy_process_group()
         if self.rank == 0 and (self.output_dir / "metrics.csv").exists():
             plot_training_curves(self.output_dir / "metrics.csv", self.output_dir / "training_curves.png")

@@ -54,6 +54,7 @@ class Person3D:
     relative_m: np.ndarray  # (17, 3) root-relative
     canonical_depth: float  # root depth / sqrt(fx fy), metres per pixel of focal length
     metric_depth: bool  # False when the focal length was assumed
+    id: str = ""  # detection / track id of the input person ("" when none)
 
 
 @dataclass
@@ -72,11 +73,19 @@ class Pose3DEstimator:
         self.config = config
         self.layout = LayoutConversion(config.min_joint_score, config.head_ratio, config.hip_width_scale)
 
-    def process(self, image: np.ndarray, intrinsics: Intrinsics | None = None, boxes: np.ndarray | None = None) -> CascadeResult:
-        """Detect (or use ``boxes``), lift everyone in one batch, return absolute 3D people."""
+    def process(self, image: np.ndarray, intrinsics: Intrinsics | None = None, boxes: np.ndarray | None = None,
+                box_ids: list[str] | None = None) -> CascadeResult:
+        """Detect (or use ``boxes``), lift everyone in one batch, return absolute 3D people.
+
+        ``box_ids`` (one per box) become the people's ``id`` so results can be traced to detections.
+        """
         image = check_image(image)
+        if box_ids is not None and (boxes is None or len(box_ids) != len(boxes)):
+            raise ValueError("box_ids needs boxes and exactly one id per box")
         started = time.perf_counter()
         people = self.estimator.estimate(image, boxes)
+        for person, box_id in zip(people, box_ids or ()):
+            person.id = box_id
         detected = time.perf_counter()
         height, width = image.shape[:2]
         result = self.lift_people(people, intrinsics, (width, height))
@@ -101,7 +110,7 @@ class Pose3DEstimator:
                     keypoints_2d=person.keypoints, scores=person.scores, valid=valid, box=person.box,
                     score=person.score, joints_m=lifted.absolute[i] / MM_PER_M, root_m=lifted.root[i] / MM_PER_M,
                     relative_m=lifted.relative[i] / MM_PER_M,
-                    canonical_depth=float(lifted.root[i, 2] / alpha_mm), metric_depth=not assumed))
+                    canonical_depth=float(lifted.root[i, 2] / alpha_mm), metric_depth=not assumed, id=person.id))
         result.timings_ms["lift"] = 1000 * (time.perf_counter() - started)
         return result
 

@@ -25,7 +25,8 @@ class Person2D:
 
     ``keypoints`` is ``(J, 2)`` (x, y) pixels; ``scores`` ``(J,)`` in [0, 1] says how much each
     keypoint can be trusted (a joint the estimator did not find at all has score 0 and NaN
-    coordinates); ``box`` is ``(4,)`` x1, y1, x2, y2; ``score`` is the person's confidence.
+    coordinates); ``box`` is ``(4,)`` x1, y1, x2, y2; ``score`` is the person's confidence;
+    ``id`` is the detection or track id the person came with ("" when none).
     """
 
     keypoints: np.ndarray
@@ -33,6 +34,7 @@ class Person2D:
     box: np.ndarray
     score: float
     skeleton: Skeleton
+    id: str = ""
 
     def __post_init__(self) -> None:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float64)

@@ -134,4 +134,4 @@ def to_h36m17(person: Person2D, settings: LayoutConversion = LayoutConversion())
     if person.skeleton != COCO17:
         raise ValueError(f"no conversion from {person.skeleton.name} to {H36M17.name}; known: {COCO17.name}")
     keypoints, scores, valid = coco17_to_h36m17(person.keypoints, person.scores, settings)
-    return Person2D(keypoints, scores, person.box, person.score, H36M17), valid
+    return Person2D(keypoints, scores, person.box, person.score, H36M17, person.id), valid

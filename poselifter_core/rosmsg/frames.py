@@ -55,8 +55,9 @@ class Frame:
     frame_id: str
     result: CascadeResult | None = None
     image: np.ndarray | None = None  # the decoded RGB image (image modes), for a debug view
-    skipped: Counter = field(default_factory=Counter)  # people or frames dropped, by reason
-    error: str = ""  # why the whole frame was skipped ("" when it was processed)
+    skipped: Counter = field(default_factory=Counter)  # people dropped, by reason
+    error_kind: str = ""  # why the whole frame was skipped, a short fixed label ("" when processed)
+    error: str = ""  # the details
 
 
 class FrameProcessor:
@@ -78,31 +79,36 @@ class FrameProcessor:
 
     def process(self, match: Match) -> Frame:
         """Run the cascade on one synchronized set. Never raises for bad message content: the
-        frame comes back with ``error`` set (and ``result`` None) instead."""
+        frame comes back with ``error_kind`` and ``error`` set (and ``result`` None) instead."""
         pivot = match.messages[self.pivot]
         info = match.messages.get("camera_info")
         frame = Frame(match.stamp_ns, str(pivot.header.frame_id) or (str(info.header.frame_id) if info else ""))
+        stage = "no valid camera info"
         try:
             intrinsics = self.check_camera_info(info) if info is not None else None
             if intrinsics is None and self.config.require_camera_info:
                 raise ValueError("no valid CameraInfo yet (set require_camera_info false to assume a field of view)")
             if self.config.mode == "keypoints":
+                stage = "bad keypoints"
                 people, frame.skipped = people_from_keypoints(pivot)
                 size = (int(info.width), int(info.height)) if info is not None else (0, 0)
                 if intrinsics is None and min(size) <= 0:
                     raise ValueError("keypoints mode without CameraInfo cannot assume a field of view")
                 frame.result = self.cascade.lift_people(people, intrinsics, size)
             else:
+                stage = "bad image"
                 frame.image = image_from_message(pivot)
                 boxes = ids = None
                 if self.config.mode == "top_down":
+                    stage = "bad detections"
                     height, width = frame.image.shape[:2]
                     found = boxes_from_detections(match.messages["detections"], (width, height),
                                                   self.config.detection_class_ids, self.config.min_detection_score)
                     boxes, ids, frame.skipped = found.boxes, found.ids, found.skipped
+                stage = "cascade rejected the input"
                 frame.result = self.cascade.process(frame.image, intrinsics, boxes, ids)
         except ValueError as error:
-            frame.error = str(error)
+            frame.error_kind, frame.error = stage, str(error)
             frame.result = None
             return frame
         frame.skipped.update(frame.result.skipped)

@@ -12,6 +12,7 @@ from tqdm import tqdm
 from .camera import Intrinsics
 from .images import pil_to_rgb
 from .cascade import CascadeConfig, CascadeResult, Pose3DEstimator
+from .pose2d.base import Pose2DEstimator
 from .runtime.lifter_runtime import LifterRuntime
 from .skeleton import H36M17
 
@@ -54,13 +55,37 @@ def load_lifter_runtime(lifter_path: str | Path | None = None, backend: str = "a
     return LifterRuntime.from_checkpoint(path, backend)
 
 
-def build_cascade(lifter_path: str | Path | None = None, movenet_path: str | Path | None = None,
-                  config: CascadeConfig = CascadeConfig(), backend: str = "auto") -> Pose3DEstimator:
-    """MoveNet MultiPose (bottom-up) + a lifter (default: the shipped one) on ``backend``."""
+def load_pose2d(pose2d_path: str | Path | None = None, backend: str = "auto") -> Pose2DEstimator:
+    """The 2D stage on the chosen backend, by file: none for the shipped MoveNet; a ``.yaml``
+    description of a top-down ONNX keypoint model; an ``.onnx`` integral-ResNet export
+    (``poselifter export``) or else a MoveNet-compatible ONNX file; any other file is read as a
+    ``poselifter train-2d`` checkpoint. All but MoveNet are top-down and need person boxes."""
     from .pose2d.movenet import MoveNet
 
-    lifter = load_lifter_runtime(lifter_path, backend)
-    return Pose3DEstimator(MoveNet(movenet_path) if movenet_path else MoveNet(), lifter, config)
+    if pose2d_path is None:
+        return MoveNet(backend=backend)
+    path = Path(pose2d_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no 2D model at {path}")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from .pose2d.onnx_keypoints import OnnxKeypointModel
+
+        return OnnxKeypointModel.from_yaml(path, backend=backend)
+    from .pose2d.integral_estimator import IntegralPoseEstimator
+    from .runtime.pose2d_export import is_integral_resnet_export
+
+    if path.suffix.lower() != ".onnx":
+        return IntegralPoseEstimator.from_checkpoint(path, backend=backend)
+    if is_integral_resnet_export(path):
+        return IntegralPoseEstimator.from_onnx(path, backend=backend)
+    return MoveNet(path, backend=backend)
+
+
+def build_cascade(lifter_path: str | Path | None = None, pose2d_path: str | Path | None = None,
+                  config: CascadeConfig = CascadeConfig(), backend: str = "auto") -> Pose3DEstimator:
+    """The 2D stage (default: the shipped MoveNet, see :func:`load_pose2d`) + a lifter (default:
+    the shipped one), both on the one ``backend`` setting."""
+    return Pose3DEstimator(load_pose2d(pose2d_path, backend), load_lifter_runtime(lifter_path, backend), config)
 
 
 def result_to_dict(result: CascadeResult) -> dict:

@@ -3,12 +3,11 @@ import numpy as np
 import pytest
 import torch
 
+from poselifter_core.pose2d.integral_estimator import IntegralPoseEstimator
 from poselifter_core.pose2d.integral_resnet import (
-    IntegralPoseEstimator,
     IntegralResNet,
     IntegralResNetConfig,
     cells_to_pixels,
-    export_onnx,
     gaussian_heatmaps,
     integral_loss,
     load_checkpoint,
@@ -17,6 +16,7 @@ from poselifter_core.pose2d.integral_resnet import (
     soft_argmax,
 )
 from poselifter_core.pose2d.topdown import TopDownEstimator
+from poselifter_core.runtime.pose2d_export import export_integral_resnet_model
 from poselifter_core.skeleton import COCO17, Skeleton
 
 TINY = dict(depth=10, base_width=8, deconv_channels=16, input_size=64)
@@ -74,7 +74,7 @@ def test_onnx_export_matches_torch(tmp_path):
     torch.manual_seed(0)
     model = IntegralResNet(IntegralResNetConfig(**TINY)).eval()
     path = tmp_path / "pose2d.onnx"
-    export_onnx(model, path)
+    export_integral_resnet_model(model, COCO17, path)
     images = torch.randn(3, 3, 64, 64)
     with torch.no_grad():
         heatmaps, coords = model(images)
@@ -98,7 +98,7 @@ def test_checkpoint_round_trip_and_estimator(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "absent.pt")
     with pytest.raises(ValueError, match="joints"):
-        IntegralPoseEstimator(loaded, Skeleton("one", ("a",), (-1,), ()))
+        IntegralPoseEstimator.from_model(loaded, Skeleton("one", ("a",), (-1,), ()))
 
 
 class CentreEstimator(TopDownEstimator):

@@ -1,11 +1,16 @@
-"""MoveNet on a real photo with a known answer, on crops, on tiled frames; bad input."""
+"""MoveNet on a real photo with a known answer, on crops, on tiled frames; through the backend
+interface (same output as a plain ONNX Runtime session); bad input and bad model files."""
 import numpy as np
+import onnxruntime as ort
 import pytest
 from skimage.data import astronaut  # NASA portrait of Eileen Collins, public domain
 
 from poselifter_core.pose2d.base import Person2D, check_boxes, check_image
 from poselifter_core.pose2d.latency import tiled_frame
 from poselifter_core.pose2d.movenet import DEFAULT_MODEL_PATH, MoveNet
+from poselifter_core.pose2d.transforms import CropTransform
+from poselifter_core.runtime import BackendError
+from poselifter_core.runtime.engine_cache import engine_key
 from poselifter_core.skeleton import COCO17
 
 # Hand-labelled on the 512x512 photo (x, y pixels): she faces the camera, so her left side is
@@ -109,3 +114,39 @@ def test_missing_model_file(tmp_path):
         MoveNet(model_path=tmp_path / "absent.onnx")
     with pytest.raises(ValueError, match="multiples of 32"):
         MoveNet(long_side=250)
+
+
+def test_backend_gives_the_plain_session_answer(movenet):
+    """The backend (uint8 input declared by the model, outputs as produced) changes nothing: the
+    raw output and the decoded keypoints equal those of a plain ONNX Runtime session, the way
+    MoveNet ran before the backend interface."""
+    assert movenet.backend.name == "onnxruntime-cpu"
+    assert movenet.backend.signature.input_dtypes == ("uint8",)
+    image = astronaut()
+    transform = CropTransform.letterbox((image.shape[1], image.shape[0]), movenet.long_side)
+    network_input = transform.apply(image)
+    session = ort.InferenceSession(str(DEFAULT_MODEL_PATH), providers=["CPUExecutionProvider"])
+    plain = session.run(None, {session.get_inputs()[0].name: network_input[None]})[0][0]
+    through_backend = movenet.run(network_input)
+    assert through_backend.dtype == np.float32
+    np.testing.assert_allclose(through_backend, plain, atol=1e-5)
+    expected = movenet.decode(plain, transform)[0]
+    (person,) = movenet.estimate(image)
+    best = int(np.argmax(plain[:, 55]))
+    np.testing.assert_allclose(person.keypoints, expected[best], atol=1e-3)
+
+
+def test_backend_setting_and_bad_model_files(tmp_path):
+    assert MoveNet(backend="onnxruntime-cpu", num_threads=1).backend.name == "onnxruntime-cpu"
+    with pytest.raises(BackendError, match="MoveNet: backend 'torch' cannot run: .*needs the PyTorch model"):
+        MoveNet(backend="torch")
+    # TensorRT's engine profile spans the batch axis only; MoveNet's image size varies, so it is refused
+    # (before TensorRT itself is needed) and auto moves on to ONNX Runtime.
+    with pytest.raises(BackendError, match="only the batch axis"):
+        engine_key(DEFAULT_MODEL_PATH, "fp16", 8, None, "10.3.0", "any GPU", (8, 9))
+    corrupt = tmp_path / "corrupt.onnx"
+    corrupt.write_bytes(DEFAULT_MODEL_PATH.read_bytes()[:100_000])  # truncated download
+    with pytest.raises(BackendError, match="MoveNet: .*not a loadable ONNX model"):
+        MoveNet(corrupt)
+    with pytest.raises(BackendError, match="MoveNet: backend 'onnxruntime-cpu' cannot run: .*not a loadable ONNX model"):
+        MoveNet(corrupt, backend="onnxruntime-cpu")

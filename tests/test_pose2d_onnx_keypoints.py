@@ -7,8 +7,10 @@ import torch
 import yaml
 from torch import nn
 
-from poselifter_core.pose2d.integral_resnet import IntegralPoseEstimator, IntegralResNet, IntegralResNetConfig, export_onnx
+from poselifter_core.pose2d.integral_estimator import IntegralPoseEstimator
+from poselifter_core.pose2d.integral_resnet import IntegralResNet, IntegralResNetConfig
 from poselifter_core.pose2d.onnx_keypoints import OnnxKeypointModel, OnnxKeypointSpec, decode_heatmaps_argmax
+from poselifter_core.runtime.pose2d_export import export_integral_resnet_model
 from poselifter_core.skeleton import COCO17, Skeleton
 
 BOX = np.array([[30, 20, 110, 140]])
@@ -19,7 +21,7 @@ def exported(tmp_path_factory):
     torch.manual_seed(0)
     model = IntegralResNet(IntegralResNetConfig(depth=10, base_width=8, deconv_channels=16, input_size=64)).eval()
     folder = tmp_path_factory.mktemp("onnx")
-    export_onnx(model, folder / "tiny.onnx")
+    export_integral_resnet_model(model, COCO17, folder / "tiny.onnx")
     return model, folder
 
 
@@ -32,7 +34,7 @@ def write_spec(folder, name, output):
 def test_matches_the_torch_estimator(exported):
     model, folder = exported
     image = np.random.default_rng(1).integers(0, 255, (160, 200, 3), dtype=np.uint8)
-    (reference,) = IntegralPoseEstimator(model, COCO17).estimate(image, BOX)
+    (reference,) = IntegralPoseEstimator.from_model(model, COCO17).estimate(image, BOX)
     # Output 1 holds coordinates in input pixels; output 0 heatmaps, decoded by soft-argmax.
     by_coords = OnnxKeypointModel.from_yaml(write_spec(folder, "c.yaml", {"index": 1, "kind": "coordinates"}))
     (person,) = by_coords.estimate(image, BOX)
@@ -78,6 +80,11 @@ def test_normalized_yx_coordinates_with_scores(tmp_path):
     (person,) = model.estimate(image, np.array([[10, 20, 30, 60]]))  # 20x40 box -> 32x64 crop
     # x = 0.5 * 32 - 0.5 = 15.5 crop px -> box centre x 20; y = 0.25 * 64 - 0.5 = 15.5 -> 30
     assert np.allclose(person.keypoints, (20, 30)) and np.allclose(person.scores, 0.9)
+    assert model.backend.signature.input_dtypes == ("uint8",)  # declared by the model, read by the backend
+    spec["input"]["dtype"] = "float32"  # normalised floats cannot go into a uint8 input: said at load time
+    (tmp_path / "f.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match="input.dtype is float32 but the model's input 'x' is uint8"):
+        OnnxKeypointModel.from_yaml(tmp_path / "f.yaml")
 
 
 def test_bad_descriptions(exported, tmp_path):

@@ -10,7 +10,7 @@ import yaml
 from PIL import Image, ImageDraw
 
 from poselifter_core.cli import train_2d as cli
-from poselifter_core.pose2d.integral_resnet import IntegralPoseEstimator
+from poselifter_core.pose2d.integral_estimator import IntegralPoseEstimator
 from poselifter_core.pose2d.keypoint_data import AugmentConfig, KeypointCropDataset, read_annotations
 from poselifter_core.skeleton import COCO17
 

@@ -10,9 +10,11 @@ import torch
 from poselifter_core.lifter.inference import TorchLifter
 from poselifter_core.runtime import BackendError, Signature, create_backend
 from poselifter_core.runtime.fusion import fold_batchnorm
-from poselifter_core.runtime.lifter_runtime import LifterRuntime, ensure_lifter_onnx
+from poselifter_core.runtime.checkpoint_backend import ensure_onnx
+from poselifter_core.runtime.lifter_runtime import LifterRuntime
 from poselifter_core.runtime.onnx_export import (LIFTER_SIGNATURE, ExportError, export_lifter, random_lifter_inputs,
-                                                 read_lifter_config, read_signature)
+                                                 read_lifter_config)
+from poselifter_core.runtime.onnx_model import read_signature
 from poselifter_core.runtime.onnxruntime_backend import OnnxRuntimeBackend
 from runtime_fixtures import tiny_lifter, write_checkpoint
 
@@ -123,11 +125,11 @@ def test_corrupt_onnx_gives_clear_error_or_fallback(tmp_path, exported, damage, 
     assert "not a loadable ONNX model" in caplog.text
 
 
-def test_ensure_lifter_onnx_reuses_and_repairs_the_export(tmp_path, exported, caplog):
+def test_ensure_onnx_reuses_and_repairs_the_export(tmp_path, exported, caplog):
     checkpoint, _ = exported
-    path = ensure_lifter_onnx(checkpoint, tmp_path)
+    path = ensure_onnx(checkpoint, tmp_path, export_lifter)
     stamp = path.stat().st_mtime_ns
-    assert ensure_lifter_onnx(checkpoint, tmp_path) == path and path.stat().st_mtime_ns == stamp  # no re-export
+    assert ensure_onnx(checkpoint, tmp_path, export_lifter) == path and path.stat().st_mtime_ns == stamp  # no re-export
     path.write_bytes(path.read_bytes()[:1000])  # truncated by a crash or a full disk
     with caplog.at_level(logging.WARNING):
         runtime = LifterRuntime.from_checkpoint(checkpoint, backend="onnxruntime-cpu", export_dir=tmp_path)

@@ -10,6 +10,8 @@ import importlib
 import logging
 import sys
 
+from ..runtime.backend import BackendError
+
 COMMANDS: tuple[str, ...] = (
     "train",
     "evaluate",
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as error:
+    except (ValueError, FileNotFoundError, KeyError, BackendError) as error:
         if args.verbose:
             raise
         print(f"poselifter {args.command}: error: {error}", file=sys.stderr)

@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="time the whole cascade: on a photo of one person, 640x480 frames tiling 1, 3 and 6 "
                               "copies of it; on a video, frames per second over its frames (up to 300)")
     cascade.add_argument("--lifter", help="lifter for --cascade (default: the shipped model)")
-    cascade.add_argument("--lifter-backend", default="auto", help="lifter backend for --cascade")
+    cascade.add_argument("--cascade-backend", "--lifter-backend", dest="cascade_backend", default="auto",
+                         choices=BACKEND_SETTINGS, help="backend of the 2D model and the lifter for --cascade")
     backends = parser.add_argument_group("per-backend benchmark")
     backends.add_argument("--backends", nargs="+", choices=BACKEND_SETTINGS, default=None,
                           help="e.g. --backends torch onnxruntime tensorrt")
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         from ..benchmark import cascade_report, cascade_video_report
         from ..infer import VIDEO_SUFFIXES, build_cascade, load_image
 
-        cascade = build_cascade(args.lifter, backend=args.lifter_backend)
+        cascade = build_cascade(args.lifter, backend=args.cascade_backend)
         source = Path(args.cascade)
         if source.suffix.lower() in VIDEO_SUFFIXES:
             print(cascade_video_report(cascade, source))

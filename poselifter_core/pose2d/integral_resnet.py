@@ -9,6 +9,9 @@ minimises MSE on the heatmaps plus L1 on the coordinates.
 
 Coordinates are in input-crop pixels with pixel centres at integers; heatmap cell ``j`` covers
 input pixels ``[s*j, s*j + s)`` (``s`` = the stride, 4), so its centre is ``s*(j + 0.5) - 0.5``.
+
+This module is the network, its loss and its checkpoints; :mod:`.integral_estimator` runs it as a
+top-down estimator on any inference backend, :mod:`poselifter_core.runtime.pose2d_export` exports it.
 """
 from __future__ import annotations
 
@@ -21,7 +24,6 @@ from torch import nn
 
 from ..config import from_dict, to_dict
 from ..skeleton import Skeleton, get_skeleton
-from .topdown import TopDownEstimator
 
 #: ImageNet statistics in 0-255 units, the usual input normalisation of ResNets.
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -225,53 +227,13 @@ def load_checkpoint(path: str | Path) -> tuple[IntegralResNet, Skeleton, dict]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no 2D pose checkpoint at {path}")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for corrupt files
+        raise ValueError(f"{path} is not a readable 2D pose checkpoint: {error}") from error
     for key in ("config", "skeleton", "state_dict"):
-        if key not in checkpoint:
+        if not isinstance(checkpoint, dict) or key not in checkpoint:
             raise ValueError(f"{path} is not an integral-ResNet checkpoint: no {key!r}")
     model = IntegralResNet(from_dict(IntegralResNetConfig, checkpoint["config"]))
     model.load_state_dict(checkpoint["state_dict"])
     return model.eval(), get_skeleton(checkpoint["skeleton"]), checkpoint
-
-
-class IntegralPoseEstimator(TopDownEstimator):
-    """Top-down estimator running a trained :class:`IntegralResNet` on 256x256 (or the
-    configured size) crops. Keypoint scores are the heatmap peaks, clipped to [0, 1] (targets
-    peak at 1 where a joint is, so a flat map means "not found")."""
-
-    def __init__(self, model: IntegralResNet, skeleton: Skeleton, padding: float = 1.25) -> None:
-        if model.config.num_joints != skeleton.num_joints:
-            raise ValueError(f"model has {model.config.num_joints} joints, skeleton {skeleton.name} {skeleton.num_joints}")
-        size = model.config.input_size
-        super().__init__(skeleton, (size, size), padding)
-        self.model = model.eval()
-
-    @classmethod
-    def from_checkpoint(cls, path: str | Path, padding: float = 1.25) -> "IntegralPoseEstimator":
-        model, skeleton, _ = load_checkpoint(path)
-        return cls(model, skeleton, padding)
-
-    @torch.no_grad()
-    def predict_crops(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        heatmaps, coords = self.model(normalize_crops(crops))
-        scores = heatmaps.flatten(2).amax(-1).clamp(0.0, 1.0).numpy().astype(np.float64)
-        return coords.numpy().astype(np.float64), scores, scores.mean(axis=1)
-
-
-def export_onnx(model: IntegralResNet, path: str | Path, opset: int = 17) -> None:
-    """Export to ONNX: input ``images`` ``(N, 3, S, S)`` normalised float32 (see
-    :func:`normalize_crops`), outputs ``heatmaps`` and ``coords`` (input pixels)."""
-    import warnings
-
-    size = model.config.input_size
-    was_training = model.training
-    model.eval()
-    with warnings.catch_warnings():
-        # The TorchScript exporter is deprecated in favour of one that needs onnxscript.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(
-            model, (torch.zeros(1, 3, size, size),), str(path), input_names=["images"],
-            output_names=["heatmaps", "coords"], dynamic_axes={"images": {0: "n"}, "heatmaps": {0: "n"}, "coords": {0: "n"}},
-            opset_version=opset, dynamo=False,
-        )
-    model.train(was_training)

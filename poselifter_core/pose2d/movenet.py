@@ -1,4 +1,8 @@
-"""Google MoveNet MultiPose Lightning (shipped ONNX, Apache-2.0) on ONNX Runtime's CPU provider.
+"""Google MoveNet MultiPose Lightning (shipped ONNX, Apache-2.0) on an inference backend.
+
+The model exists only as ONNX (uint8 image input with a dynamic height and width), so it runs on
+ONNX Runtime (CUDA or CPU execution provider); ``auto`` explains in its log line why TensorRT and
+``torch`` do not apply.
 
 Two modes behind one :meth:`MoveNet.estimate`:
 
@@ -16,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..runtime.backend import create_backend
 from ..skeleton import COCO17
 from .base import Person2D, Pose2DEstimator, check_boxes, check_image
-from .onnx_session import create_session
 from .transforms import CropTransform
 
 #: The shipped model (see ``assets/movenet/NOTICE.md`` for its licence and provenance).
@@ -45,7 +49,9 @@ class MoveNet(Pose2DEstimator):
     it are dropped. ``crop_size``, ``crop_padding``: the square crop of the on-crop mode.
     ``min_crop_iou``: in that mode, a detection must overlap the given box at least this much,
     otherwise the box's person is reported as not found (score 0, NaN keypoints).
-    ``num_threads``: ONNX Runtime intra-op threads, 0 for its default.
+    ``num_threads``: ONNX Runtime intra-op threads, 0 for its default (physical cores).
+    ``backend``: the setting of :func:`~poselifter_core.runtime.backend.create_backend`
+    (``auto``, ``onnxruntime``, ``onnxruntime-cpu``, ...), usually the cascade's one.
     """
 
     skeleton = COCO17
@@ -59,11 +65,16 @@ class MoveNet(Pose2DEstimator):
         crop_padding: float = 1.25,
         min_crop_iou: float = 0.3,
         num_threads: int = 0,
+        backend: str = "auto",
     ) -> None:
         if long_side % 32 or long_side < 32 or crop_size % 32 or crop_size < 32:
             raise ValueError(f"long_side and crop_size must be multiples of 32, got {long_side}, {crop_size}")
-        self.session = create_session(model_path or DEFAULT_MODEL_PATH, num_threads)
-        self.input_name = self.session.get_inputs()[0].name
+        self.backend = create_backend(backend, model_path or DEFAULT_MODEL_PATH, threads=num_threads or None,
+                                      model_name="MoveNet")
+        if len(self.backend.input_names) != 1:
+            raise ValueError(f"a MoveNet model has one image input, this one has {list(self.backend.input_names)}")
+        self.input_name = self.backend.input_names[0]
+        self.output_name = self.backend.output_names[0]
         self.long_side = long_side
         self.min_person_score = float(min_person_score)
         self.crop_size = crop_size
@@ -80,7 +91,7 @@ class MoveNet(Pose2DEstimator):
 
     def run(self, network_input: np.ndarray) -> np.ndarray:
         """Raw model output ``(6, 56)`` for one ``(H, W, 3)`` uint8 input (H, W multiples of 32)."""
-        return self.session.run(None, {self.input_name: network_input[None]})[0][0]
+        return self.backend.run({self.input_name: network_input[None]})[self.output_name][0]
 
     def decode(self, raw: np.ndarray, transform: CropTransform) -> tuple[np.ndarray, ...]:
         """Raw ``(6, 56)`` output -> image-pixel keypoints ``(6, 17, 2)``, keypoint scores

@@ -34,9 +34,9 @@ import numpy as np
 import torch
 
 from ..config import load_yaml
+from ..runtime.backend import create_backend
 from ..skeleton import get_skeleton
 from .integral_resnet import IMAGENET_MEAN, IMAGENET_STD, cells_to_pixels, soft_argmax
-from .onnx_session import create_session
 from .topdown import TopDownEstimator
 
 
@@ -110,23 +110,34 @@ def decode_heatmaps_argmax(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 class OnnxKeypointModel(TopDownEstimator):
-    """A top-down estimator running a user's ONNX model as its :class:`OnnxKeypointSpec` says."""
+    """A top-down estimator running a user's ONNX model as its :class:`OnnxKeypointSpec` says.
 
-    def __init__(self, spec: OnnxKeypointSpec, base_dir: str | Path = ".", num_threads: int = 0) -> None:
+    The model needs one image input, of the element type ``input.dtype`` casts to; it runs on the
+    ``backend`` setting (ONNX Runtime, or TensorRT when only its batch axis is dynamic).
+    """
+
+    def __init__(self, spec: OnnxKeypointSpec, base_dir: str | Path = ".", num_threads: int = 0,
+                 backend: str = "auto") -> None:
         spec.check()
         super().__init__(get_skeleton(spec.skeleton), (spec.input.width, spec.input.height), spec.crop_padding)
         self.spec = spec
         model_path = Path(spec.model)
-        self.session = create_session(model_path if model_path.is_absolute() else Path(base_dir) / model_path, num_threads)
-        self.input_name = self.session.get_inputs()[0].name
-        outputs = self.session.get_outputs()
-        if not 0 <= spec.output.index < len(outputs):
-            raise ValueError(f"output.index {spec.output.index} but the model has {len(outputs)} output(s)")
+        self.backend = create_backend(backend, model_path if model_path.is_absolute() else Path(base_dir) / model_path,
+                                      threads=num_threads or None, model_name=f"ONNX keypoint model {model_path.name}")
+        if len(self.backend.input_names) != 1:
+            raise ValueError(f"a keypoint model has one image input, this one has {list(self.backend.input_names)}")
+        self.input_name = self.backend.input_names[0]
+        declared = self.backend.signature.dtypes[0]
+        if not np.can_cast(np.dtype(spec.input.dtype), declared, casting="same_kind"):
+            raise ValueError(f"input.dtype is {spec.input.dtype} but the model's input {self.input_name!r} is {declared}")
+        if not 0 <= spec.output.index < len(self.backend.output_names):
+            raise ValueError(f"output.index {spec.output.index} but the model has {len(self.backend.output_names)} output(s)")
+        self.output_name = self.backend.output_names[spec.output.index]
 
     @classmethod
-    def from_yaml(cls, path: str | Path, num_threads: int = 0) -> "OnnxKeypointModel":
+    def from_yaml(cls, path: str | Path, num_threads: int = 0, backend: str = "auto") -> "OnnxKeypointModel":
         path = Path(path)
-        return cls(load_yaml(OnnxKeypointSpec, path), base_dir=path.parent, num_threads=num_threads)
+        return cls(load_yaml(OnnxKeypointSpec, path), base_dir=path.parent, num_threads=num_threads, backend=backend)
 
     def _network_input(self, crops: np.ndarray) -> np.ndarray:
         x = crops[..., ::-1] if self.spec.input.channel_order == "bgr" else crops
@@ -137,7 +148,7 @@ class OnnxKeypointModel(TopDownEstimator):
         return np.ascontiguousarray(x)
 
     def predict_crops(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        output = self.session.run(None, {self.input_name: self._network_input(crops)})[self.spec.output.index]
+        output = self.backend.run({self.input_name: self._network_input(crops)})[self.output_name]
         joints = self.skeleton.num_joints
         if self.spec.output.kind == "heatmaps":
             keypoints, scores = self._from_heatmaps(np.asarray(output, dtype=np.float64), joints)

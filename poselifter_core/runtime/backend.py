@@ -1,7 +1,10 @@
 """The backend interface and the factory that picks a backend from a setting.
 
-A backend runs one model: named float32 numpy inputs with a leading batch axis in, named numpy
-outputs out. The factory turns a ``backend`` setting into a backend:
+A backend runs one model: named numpy inputs with a leading batch axis in, named numpy outputs
+out. Each input is cast to the element type the model declares (:attr:`Signature.input_dtypes`:
+read from the ONNX file for ONNX Runtime and TensorRT, given by the caller for PyTorch; float32
+when not declared), e.g. uint8 images for MoveNet and float32 for the lifter; outputs keep the
+type the model produces. The factory turns a ``backend`` setting into a backend:
 
 * ``tensorrt``: a TensorRT engine built from the ONNX file (cached, see :mod:`.engine_cache`);
 * ``onnxruntime``: ONNX Runtime with the CUDA execution provider when it can run, else CPU;
@@ -38,11 +41,26 @@ class BackendError(RuntimeError):
 
 @dataclass(frozen=True)
 class Signature:
-    """Names of a model's inputs and outputs, in call order; shapes are ``None`` where dynamic."""
+    """Names of a model's inputs and outputs, in call order; input shapes (``None`` where dynamic)
+    and input element types (numpy dtype names, e.g. ``"uint8"``; all float32 when ``None``)."""
 
     input_names: tuple[str, ...]
     output_names: tuple[str, ...]
     input_shapes: tuple[tuple[int | None, ...], ...] | None = None
+    input_dtypes: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for field_name in ("input_shapes", "input_dtypes"):
+            values = getattr(self, field_name)
+            if values is not None and len(values) != len(self.input_names):
+                raise ValueError(f"{field_name} has {len(values)} entries for {len(self.input_names)} inputs")
+
+    @property
+    def dtypes(self) -> tuple[np.dtype, ...]:
+        """Element type of each input, float32 where none is declared."""
+        if self.input_dtypes is None:
+            return (np.dtype(np.float32),) * len(self.input_names)
+        return tuple(np.dtype(d) for d in self.input_dtypes)
 
     def check(self, inputs: dict[str, np.ndarray]) -> None:
         """Raise ``ValueError`` naming the problem when ``inputs`` do not fit this signature."""
@@ -59,6 +77,31 @@ class Signature:
             if len(got) != len(shape) or any(s is not None and s != g for s, g in zip(shape, got)):
                 expected = tuple("N" if s is None else s for s in shape)
                 raise ValueError(f"input {name!r} must have shape {expected}, got {got}")
+
+    def cast(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each input as a contiguous array of its declared type (see :func:`cast_input`)."""
+        return {name: cast_input(name, inputs[name], dtype) for name, dtype in zip(self.input_names, self.dtypes)}
+
+
+def cast_input(name: str, value: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``value`` as a contiguous ``dtype`` array when that loses nothing a model could need.
+
+    Allowed: integer -> integer when every value fits (a list of pixel values gives int64; a
+    uint8 image fits an int32 input), and numpy's ``same_kind`` casts otherwise (float64 ->
+    float32, integers -> floats). Anything else (floats -> integers, out-of-range integers,
+    strings, objects) raises ``ValueError`` naming the input.
+    """
+    array = np.asarray(value)
+    if array.dtype == dtype:
+        return np.ascontiguousarray(array)
+    if array.dtype.kind in "biu" and dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if array.size and not np.can_cast(array.dtype, dtype) and not info.min <= array.min() <= array.max() <= info.max:
+            raise ValueError(f"input {name!r} is {dtype} (values in [{info.min}, {info.max}]), got {array.dtype} "
+                             f"values in [{array.min()}, {array.max()}]")
+    elif not np.can_cast(array.dtype, dtype, casting="same_kind"):
+        raise ValueError(f"input {name!r} must be {dtype} (or cast to it without loss), got {array.dtype}")
+    return np.ascontiguousarray(array, dtype=dtype)
 
 
 class InferenceBackend(ABC):
@@ -79,10 +122,10 @@ class InferenceBackend(ABC):
         return self.signature.output_names
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Float32 inputs with a leading batch axis -> float32 outputs, by name."""
+        """Inputs with a leading batch axis, cast to their declared types -> outputs, by name, as
+        the model produces them."""
         self.signature.check(inputs)
-        arrays = {n: np.ascontiguousarray(inputs[n], dtype=np.float32) for n in self.input_names}
-        return self._run(arrays)
+        return self._run(self.signature.cast(inputs))
 
     def warmup(self, inputs: dict[str, np.ndarray], iterations: int = 3) -> None:
         """Run a few times so lazy initialisation (allocations, kernel selection) is not timed."""
@@ -91,7 +134,7 @@ class InferenceBackend(ABC):
 
     @abstractmethod
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Inputs are checked, contiguous float32 arrays."""
+        """Inputs are checked, contiguous arrays of the declared types."""
 
 
 def create_backend(setting: str, onnx_path: str | Path | None, torch_module_factory: Callable[[], "torch.nn.Module"] | None = None,
@@ -104,10 +147,14 @@ def create_backend(setting: str, onnx_path: str | Path | None, torch_module_fact
     the PyTorch module (``torch`` backend and last fallback of ``auto``), whose input/output names
     come from ``signature`` or else from the ONNX file. ``cache_dir`` holds TensorRT engines
     (``precision`` ``fp16``/``fp32``, optimisation profile for batch 1..``max_batch``).
-    ``threads`` sets ONNX Runtime's intra-op threads (default: physical cores).
+    ``threads`` sets ONNX Runtime's intra-op threads (default: physical cores). A model that
+    exists only as ONNX (no ``torch_module_factory``) and whose file is missing raises
+    ``FileNotFoundError``.
     """
     if setting not in BACKEND_SETTINGS:
         raise BackendError(f"unknown backend {setting!r}; choose one of {BACKEND_SETTINGS}")
+    if torch_module_factory is None and onnx_path is not None and not Path(onnx_path).is_file():
+        raise FileNotFoundError(f"{model_name}: no ONNX model file at {onnx_path}")
     candidates = {
         "tensorrt": lambda: _tensorrt(onnx_path, cache_dir, precision, max_batch),
         "onnxruntime-cuda": lambda: _onnxruntime(onnx_path, "cuda", threads),
@@ -161,7 +208,7 @@ def _onnxruntime(onnx_path: str | Path | None, device: str, threads: int | None)
 
 def _torch(factory: Callable[[], "torch.nn.Module"] | None, signature: Signature | None, onnx_path: str | Path | None,
            device: str) -> InferenceBackend:
-    from .onnx_export import read_signature
+    from .onnx_model import read_signature
     from .torch_backend import TorchBackend
 
     if factory is None:

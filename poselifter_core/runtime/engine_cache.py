@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from .backend import BackendError
-from .onnx_export import file_sha256, read_signature
+from .onnx_export import file_sha256
+from .onnx_model import read_signature
 
 LOG = logging.getLogger(__name__)
 

@@ -6,8 +6,6 @@ every backend returns the same :class:`LiftResult` up to the backend's numerical
 """
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +20,8 @@ from ..lifter.model import LifterConfig, decode_output
 from ..lifter.normalization import check_keypoints
 from ..skeleton import get_skeleton
 from .backend import BackendError, InferenceBackend, create_backend
-from .onnx_export import LIFTER_SIGNATURE, ExportError, export_lifter, file_sha256, read_lifter_config
-
-LOG = logging.getLogger(__name__)
+from .checkpoint_backend import checkpoint_backend
+from .onnx_export import LIFTER_SIGNATURE, export_lifter, read_lifter_config
 
 
 class LifterRuntime:
@@ -54,16 +51,8 @@ class LifterRuntime:
         """A checkpoint on any backend; non-torch backends use an ONNX export kept in
         ``export_dir`` (default: next to the checkpoint), made or remade when needed."""
         config = from_dict(LifterConfig, read_checkpoint(checkpoint)["lifter_config"])
-        onnx_path = None
-        if backend != "torch":
-            try:
-                onnx_path = ensure_lifter_onnx(checkpoint, export_dir or Path(checkpoint).parent)
-            except (ExportError, OSError) as error:
-                if backend != "auto":
-                    raise BackendError(f"cannot export {checkpoint} to ONNX: {error}") from error
-                LOG.warning("cannot export %s to ONNX (%s); only the torch backend remains", checkpoint, error)
-        return cls(create_backend(backend, onnx_path, lambda: load_lifter(checkpoint)[0], signature=LIFTER_SIGNATURE,
-                                  model_name="lifter", **backend_options), config)
+        return cls(checkpoint_backend(backend, checkpoint, export_lifter, lambda: load_lifter(checkpoint)[0],
+                                      LIFTER_SIGNATURE, "lifter", export_dir, **backend_options), config)
 
     def lift(self, keypoints: np.ndarray, intrinsics: np.ndarray) -> LiftResult:
         """(N, J, 2) pixel keypoints (undistorted) and (N, 4) or (4,) ``[fx, fy, cx, cy]``."""
@@ -83,24 +72,3 @@ class LifterRuntime:
         out = decode_output(torch.from_numpy(raw), torch.from_numpy(keypoints), torch.from_numpy(intrinsics),
                             self.config, self.skeleton)
         return LiftResult(out.relative.numpy(), out.root.numpy(), out.absolute.numpy(), out.canonical_depth.numpy())
-
-
-def ensure_lifter_onnx(checkpoint: str | Path, export_dir: str | Path) -> Path:
-    """The ONNX export of ``checkpoint`` in ``export_dir``, named after the checkpoint's hash.
-
-    A ``.sha256`` file next to it records the export's own hash; a missing, truncated or altered
-    export (hash mismatch) is exported again, so a damaged file is replaced, not used.
-    """
-    checkpoint_sha = file_sha256(checkpoint)
-    path = Path(export_dir) / f"{Path(checkpoint).stem}-{checkpoint_sha[:12]}.onnx"
-    digest_file = path.with_name(path.name + ".sha256")
-    if path.is_file() and digest_file.is_file() and digest_file.read_text().strip() == file_sha256(path):
-        return path
-    if path.exists():
-        LOG.warning("exported lifter %s does not match its recorded hash; exporting it again", path)
-    report = export_lifter(checkpoint, path)
-    LOG.info("exported %s to %s (max abs error vs PyTorch %.2e)", checkpoint, path, report.max_abs_error)
-    tmp = digest_file.with_name(f".{digest_file.name}.{os.getpid()}.tmp")
-    tmp.write_text(file_sha256(path) + "\n")
-    tmp.replace(digest_file)
-    return path

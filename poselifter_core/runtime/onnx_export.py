@@ -1,11 +1,12 @@
 """Export PyTorch models to ONNX with a dynamic batch axis, checked against PyTorch.
 
-:func:`export_onnx` is generic (any module taking and returning float32 tensors with a leading
-batch axis: the lifter, the 2D estimator). :func:`export_lifter` exports a lifter checkpoint
-with its normalization layer inside the graph, so the ONNX model takes raw pixel keypoints
-(B, J, 2) and intrinsics (B, 4) ``[fx, fy, cx, cy]`` and returns the raw (B, 3J - 2) output; the
-lifter config (skeleton, f0, ...) goes into the model's ``metadata_props`` so an exported lifter
-runs without its checkpoint (:func:`read_lifter_config`).
+:func:`export_onnx` and :func:`export_checked` are generic (any module taking and returning
+tensors with a leading batch axis; the 2D estimator's export in :mod:`.pose2d_export` uses them).
+:func:`export_lifter` exports a lifter checkpoint with its normalization layer inside the graph,
+so the ONNX model takes raw pixel keypoints (B, J, 2) and intrinsics (B, 4) ``[fx, fy, cx, cy]``
+and returns the raw (B, 3J - 2) output; the lifter config (skeleton, f0, ...) goes into the
+model's ``metadata_props`` so an exported lifter runs without its checkpoint
+(:func:`read_lifter_config`).
 
 The TorchScript-based exporter (``dynamo=False``) is used: the torch.export-based one needs the
 ``onnxscript`` package, which is not a dependency.
@@ -30,6 +31,7 @@ from ..lifter.checkpoint import load_lifter
 from ..lifter.model import LifterConfig, PoseLifter
 from .backend import BackendError, Signature
 from .fusion import fold_batchnorm
+from .onnx_model import read_metadata
 from .onnxruntime_backend import OnnxRuntimeBackend
 from .torch_backend import TorchBackend
 
@@ -109,14 +111,19 @@ def parity_error(module: torch.nn.Module, onnx_path: str | Path, batches: list[d
     return worst
 
 
-def read_signature(onnx_path: str | Path) -> Signature:
-    """Input/output names (and input shapes) of an ONNX file, without loading its weights."""
-    model = _load(onnx_path, load_external_data=False)
-    initializers = {i.name for i in model.graph.initializer}
-    inputs = [i for i in model.graph.input if i.name not in initializers]
-    shapes = tuple(tuple(d.dim_value if d.HasField("dim_value") else None for d in i.type.tensor_type.shape.dim)
-                   for i in inputs)
-    return Signature(tuple(i.name for i in inputs), tuple(o.name for o in model.graph.output), shapes)
+def export_checked(module: torch.nn.Module, example_inputs: dict[str, torch.Tensor], output_names: tuple[str, ...],
+                   out: str | Path, parity_inputs: list[dict[str, np.ndarray]], tolerance: float,
+                   opset: int = DEFAULT_OPSET, metadata: dict[str, str] | None = None,
+                   reference: torch.nn.Module | None = None, what: str = "model") -> ExportReport:
+    """:func:`export_onnx`, then :func:`parity_error` against ``reference`` (default: ``module``
+    itself) on ``parity_inputs``. Above ``tolerance`` (or NaN) the file is removed and
+    :class:`ExportError` raised."""
+    path = export_onnx(module, example_inputs, output_names, out, opset, metadata)
+    error = parity_error(module if reference is None else reference, path, parity_inputs)
+    if not error <= tolerance:  # also catches NaN
+        path.unlink(missing_ok=True)
+        raise ExportError(f"exported {what} differs from PyTorch by {error:.3g} (tolerance {tolerance:g}); file removed")
+    return ExportReport(path, opset, error, tuple(len(next(iter(b.values()))) for b in parity_inputs))
 
 
 def random_lifter_inputs(batch: int, num_joints: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -145,12 +152,9 @@ def export_lifter_model(model: PoseLifter, out: str | Path, opset: int = DEFAULT
     metadata = {META_FORMAT: LIFTER_META_FORMAT, META_VERSION: __version__,
                 META_LIFTER_CONFIG: json.dumps(to_dict(model.config), sort_keys=True),
                 META_JOINTS: json.dumps(list(model.skeleton.joint_names)), **(extra_metadata or {})}
-    path = export_onnx(fold_batchnorm(model), example, LIFTER_SIGNATURE.output_names, out, opset, metadata)
-    error = parity_error(model, path, [random_lifter_inputs(b, joints, rng) for b in parity_batches])
-    if not error <= tolerance:  # also catches NaN
-        path.unlink(missing_ok=True)
-        raise ExportError(f"exported lifter differs from PyTorch by {error:.3g} (tolerance {tolerance:g}); file removed")
-    return ExportReport(path, opset, error, tuple(parity_batches))
+    return export_checked(fold_batchnorm(model), example, LIFTER_SIGNATURE.output_names, out,
+                          [random_lifter_inputs(b, joints, rng) for b in parity_batches], tolerance, opset, metadata,
+                          reference=model, what="lifter")
 
 
 def export_lifter(checkpoint: str | Path, out: str | Path, opset: int = DEFAULT_OPSET, **options) -> ExportReport:
@@ -161,8 +165,7 @@ def export_lifter(checkpoint: str | Path, out: str | Path, opset: int = DEFAULT_
 
 def read_lifter_metadata(onnx_path: str | Path) -> dict[str, str]:
     """The ``metadata_props`` of an exported lifter; :class:`BackendError` if unreadable or not a lifter."""
-    model = _load(onnx_path, load_external_data=False)
-    props = {p.key: p.value for p in model.metadata_props}
+    props = read_metadata(onnx_path)
     if props.get(META_FORMAT) != LIFTER_META_FORMAT or META_LIFTER_CONFIG not in props:
         raise BackendError(f"{onnx_path} is not a lifter exported by 'poselifter export' (no {META_LIFTER_CONFIG} metadata)")
     return props
@@ -175,17 +178,6 @@ def read_lifter_config(onnx_path: str | Path) -> LifterConfig:
         return from_dict(LifterConfig, json.loads(props[META_LIFTER_CONFIG]))
     except (ValueError, TypeError) as error:
         raise BackendError(f"{onnx_path}: unreadable lifter config metadata: {error}") from error
-
-
-def _load(onnx_path: str | Path, load_external_data: bool) -> onnx.ModelProto:
-    path = Path(onnx_path)
-    if not path.is_file():
-        raise BackendError(f"no ONNX file at {path}")
-    try:
-        return onnx.load(str(path), load_external_data=load_external_data)
-    except Exception as error:  # protobuf raises DecodeError and others for truncated/corrupt files
-        raise BackendError(f"{path} is not a readable ONNX file: {error}") from error
-
 
 
 #: Metadata key marking an exported lifter whose weights were quantised after export.

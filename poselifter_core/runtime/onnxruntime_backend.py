@@ -1,6 +1,7 @@
-"""ONNX Runtime backend (CPU or CUDA execution provider).
+"""ONNX Runtime backend (CPU or CUDA execution provider), for every model (lifter and 2D).
 
-Session options chosen for small MLPs at small batch, where per-call overhead matters: all graph
+:func:`session_options` is the one place where ONNX Runtime threads are set. The options were
+chosen for small MLPs at small batch, where per-call overhead matters: all graph
 optimisations (Gemm+ReLU fusion among them), sequential execution, one inter-op thread and as
 many intra-op threads as physical cores (hyper-threads share the FMA units and only add
 synchronisation cost).
@@ -12,9 +13,11 @@ import os
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 from .backend import BackendError, InferenceBackend, Signature
+from .onnx_model import numpy_dtype
 
 LOG = logging.getLogger(__name__)
 
@@ -72,14 +75,24 @@ class OnnxRuntimeBackend(InferenceBackend):
             # ONNX Runtime silently falls back to the CPU when the CUDA provider cannot start (no GPU, no driver).
             raise BackendError(f"{provider} is installed but could not start (no usable GPU or CUDA libraries)")
         inputs = self.session.get_inputs()
-        for node in inputs:
-            if node.type != "tensor(float)":
-                raise BackendError(f"{path}: input {node.name!r} is {node.type}; backends take float32 inputs")
         shapes = tuple(tuple(d if isinstance(d, int) else None for d in node.shape) for node in inputs)
-        super().__init__(Signature(tuple(n.name for n in inputs), tuple(o.name for o in self.session.get_outputs()), shapes))
+        dtypes = tuple(_numpy_dtype(node.type, f"{path}: input {node.name!r}") for node in inputs)
+        super().__init__(Signature(tuple(n.name for n in inputs), tuple(o.name for o in self.session.get_outputs()),
+                                   shapes, dtypes))
         self.name = f"onnxruntime-{device}"
         self.path = path
 
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         outputs = self.session.run(list(self.output_names), inputs)
         return dict(zip(self.output_names, outputs))
+
+
+def _numpy_dtype(ort_type: str, where: str) -> str:
+    """ONNX Runtime's ``tensor(uint8)``-style type string -> numpy dtype name, via ONNX's own table."""
+    if not (ort_type.startswith("tensor(") and ort_type.endswith(")")):
+        raise BackendError(f"{where} is {ort_type}; backends take tensors")
+    try:
+        elem_type = onnx.TensorProto.DataType.Value(ort_type[len("tensor("):-1].upper())
+    except ValueError as error:
+        raise BackendError(f"{where}: unknown element type {ort_type}") from error
+    return numpy_dtype(elem_type, where)

@@ -8,9 +8,12 @@ or a GPU, so it has never been executed. The parts that do not need TensorRT (en
 hit/miss/corruption, backend choice and fallback) are tested.
 
 Device buffers and the CUDA stream come from PyTorch (a dependency already), so the capability
-check asks for ``import tensorrt`` *and* a CUDA device visible to PyTorch. Engine inputs and
-outputs stay float32 whatever the precision: FP16 only lets TensorRT pick half-precision kernels
-inside the network.
+check asks for ``import tensorrt`` *and* a CUDA device visible to PyTorch. Engine inputs keep
+the element types the ONNX model declares (checked on load: float32 for the lifter, uint8 for an
+image model) and outputs the types the engine reports (``tensorrt.nptype``), whatever the
+precision: FP16 only lets TensorRT pick half-precision kernels inside the network. Only the
+batch axis of an input may be dynamic (one optimisation profile over the batch), so models with
+a dynamic image size, such as MoveNet, are refused and ``auto`` moves on to ONNX Runtime.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import torch
 
 from .backend import BackendError, InferenceBackend
 from .engine_cache import EngineCache, EngineKey, engine_key
-from .onnx_export import read_signature
+from .onnx_model import read_signature
 
 LOG = logging.getLogger(__name__)
 
@@ -123,9 +126,11 @@ class TensorRTBackend(InferenceBackend):
         if set(inputs) != set(self.input_names) or set(outputs) != set(self.output_names):
             raise BackendError(f"engine I/O {inputs} -> {outputs} does not match the ONNX model "
                                f"{list(self.input_names)} -> {list(self.output_names)}")
-        not_float = [n for n in names if self.engine.get_tensor_dtype(n) != trt.DataType.FLOAT]
-        if not_float:
-            raise BackendError(f"engine tensors {not_float} are not float32")
+        types = {n: np.dtype(trt.nptype(self.engine.get_tensor_dtype(n))) for n in names}
+        mismatched = {n: f"{types[n]} (ONNX: {d})" for n, d in zip(self.input_names, self.signature.dtypes) if types[n] != d}
+        if mismatched:
+            raise BackendError(f"engine input types differ from the ONNX model's: {mismatched}")
+        self.output_dtypes = {n: _torch_dtype(types[n]) for n in self.output_names}
 
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         batch = len(next(iter(inputs.values())))
@@ -142,9 +147,15 @@ class TensorRTBackend(InferenceBackend):
                 self.context.set_tensor_address(name, tensor.data_ptr())
             outputs = {}
             for name in self.output_names:
-                outputs[name] = torch.empty(tuple(self.context.get_tensor_shape(name)), dtype=torch.float32, device=self.device)
+                outputs[name] = torch.empty(tuple(self.context.get_tensor_shape(name)), dtype=self.output_dtypes[name],
+                                            device=self.device)
                 self.context.set_tensor_address(name, outputs[name].data_ptr())
             if not self.context.execute_async_v3(self.stream.cuda_stream):
                 raise BackendError("TensorRT execution failed (see the TensorRT log)")
             self.stream.synchronize()
         return {n: t.cpu().numpy() for n, t in outputs.items()}
+
+
+def _torch_dtype(dtype: np.dtype) -> torch.dtype:
+    """The torch dtype of a numpy dtype (the one ``torch.from_numpy`` gives)."""
+    return torch.from_numpy(np.empty(0, dtype=dtype)).dtype

@@ -8,7 +8,11 @@ from .backend import BackendError, InferenceBackend, Signature
 
 
 class TorchBackend(InferenceBackend):
-    """Calls ``module(*inputs)`` in ``signature.input_names`` order, in eval mode without autograd."""
+    """Calls ``module(*inputs)`` in ``signature.input_names`` order, in eval mode without autograd.
+
+    Inputs arrive as ``signature.input_dtypes`` says (the caller's declaration, or the ONNX
+    file's when the signature was read from it); outputs are returned in the module's types.
+    """
 
     def __init__(self, module: torch.nn.Module, signature: Signature, device: str | torch.device = "cpu") -> None:
         super().__init__(signature)
@@ -25,4 +29,4 @@ class TorchBackend(InferenceBackend):
         outputs = (outputs,) if isinstance(outputs, torch.Tensor) else tuple(outputs)
         if len(outputs) != len(self.output_names):
             raise BackendError(f"the module returned {len(outputs)} outputs, the signature names {len(self.output_names)}")
-        return {n: o.float().cpu().numpy() for n, o in zip(self.output_names, outputs)}
+        return {n: o.cpu().numpy() for n, o in zip(self.output_names, outputs)}

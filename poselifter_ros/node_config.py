@@ -27,9 +27,11 @@ class NodeConfig:
                        "vision_msgs/Detection2DArray on 'detections'), keypoints (poselifter_msgs/Keypoints2DArray "
                        "on 'keypoints' from your own 2D detector; lifter only)", choices=MODES)
     backend: str = _param("auto", "Inference backend for every model: auto picks TensorRT (NVIDIA GPU), else ONNX "
-                          "Runtime CUDA, else ONNX Runtime CPU", choices=BACKEND_SETTINGS)
+                          "Runtime CUDA, else ONNX Runtime CPU; torch needs torch models (MoveNet is ONNX only)",
+                          choices=BACKEND_SETTINGS)
     lifter_model: str = _param("", "Lifter checkpoint (.pt) or ONNX file; empty: the shipped default lifter")
-    pose2d_model: str = _param("", "MoveNet MultiPose ONNX file; empty: the shipped model")
+    pose2d_model: str = _param("", "2D model: MoveNet MultiPose .onnx, an exported top-down .onnx, a train-2d "
+                               "checkpoint or an ONNX keypoint-model .yaml; empty: the shipped MoveNet")
     compressed_input: bool = _param(False, "Subscribe to 'image' as sensor_msgs/CompressedImage (jpeg/png) "
                                     "instead of sensor_msgs/Image")
     use_projection_matrix: bool = _param(False, "Read focal length and principal point from CameraInfo P "

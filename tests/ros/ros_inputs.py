@@ -33,3 +33,16 @@ def keypoints(people_xy: np.ndarray, stamp_ns: int, layout: str = "h36m17") -> K
                           keypoints=[Keypoint2D(x=float(x), y=float(y), score=0.9) for x, y in xy])
               for i, xy in enumerate(people_xy)]
     return Keypoints2DArray(header=header(stamp_ns), people=people)
+
+
+def detections(boxes: list[tuple[str, float, float, float, float]], stamp_ns: int, class_id: str = "person",
+               score: float = 0.9):
+    """vision_msgs/Detection2DArray of ``(id, centre x, centre y, width, height)`` boxes."""
+    from vision_msgs.msg import (BoundingBox2D, Detection2D, Detection2DArray, ObjectHypothesis,
+                                 ObjectHypothesisWithPose, Point2D, Pose2D)
+
+    return Detection2DArray(header=header(stamp_ns), detections=[
+        Detection2D(header=header(stamp_ns), id=box_id,
+                    bbox=BoundingBox2D(center=Pose2D(position=Point2D(x=cx, y=cy)), size_x=w, size_y=h),
+                    results=[ObjectHypothesisWithPose(hypothesis=ObjectHypothesis(class_id=class_id, score=score))])
+        for box_id, cx, cy, w, h in boxes])

@@ -38,5 +38,6 @@ setup(
     entry_points={"console_scripts": [
         "pose3d_node = poselifter_ros.pose3d_node:main",
         "poselifter = poselifter_core.cli:main",
+        "pose3d_latency_benchmark = poselifter_ros.latency_benchmark:main",
     ]},
 )

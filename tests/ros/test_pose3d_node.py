@@ -8,13 +8,13 @@ import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from poselifter_msgs.msg import Keypoints2DArray, Skeleton3DArray
 from sensor_msgs.msg import CameraInfo, Image
-from skimage.data import astronaut
 from visualization_msgs.msg import Marker, MarkerArray
 
 from poselifter_core import shipped
 from poselifter_core.camera import project
 from poselifter_core.runtime.lifter_runtime import LifterRuntime
 from poselifter_core.skeleton import H36M17
+from poselifter_ros.probe import person_frame
 
 from ros_inputs import FRAME_ID, camera_info, image, keypoints
 
@@ -66,12 +66,6 @@ def test_keypoints_mode_known_answer(probe, start_node):
     assert root_error.mean() < MAX_MEAN_ROOT_ERROR_M, root_error
 
 
-def astronaut_640x480() -> np.ndarray:
-    canvas = np.full((480, 640, 3), 90, dtype=np.uint8)
-    canvas[:, 64:576] = astronaut()[32:512]  # the person, cropped to 480 rows
-    return canvas
-
-
 def test_image_mode_full_cascade(probe, start_node):
     """Image + CameraInfo through MoveNet and the lifter: structure, frames, markers, timing."""
     probe.record(Skeleton3DArray, SKELETONS)
@@ -83,7 +77,7 @@ def test_image_mode_full_cascade(probe, start_node):
     info_pub = probe.node.create_publisher(CameraInfo, "/camera_info", 10)
     image_pub = probe.node.create_publisher(Image, "/image", 10)
     probe.repeat(info_pub, camera_info(600.0, 600.0, 319.5, 239.5, 640, 480))
-    rgb = astronaut_640x480()
+    rgb = person_frame()
     stamps = []
     for i in range(3):
         sent = probe.publish_until(image_pub, lambda: image(rgb, time.time_ns(), "bgr8" if i % 2 else "rgb8"),
@@ -125,3 +119,27 @@ def test_image_mode_full_cascade(probe, start_node):
     status = probe.messages("/diagnostics")[-1].status[0]
     values = {v.key: v.value for v in status.values}
     assert "pose3d" in status.name and int(values["frames_processed"]) >= 2 and "latency_ms_p50" in values
+
+
+def test_compressed_image_input(probe, start_node):
+    """compressed_input: a JPEG sensor_msgs/CompressedImage gives the same person as the raw image."""
+    import io
+
+    from PIL import Image as PILImage
+    from sensor_msgs.msg import CompressedImage
+
+    from ros_inputs import header
+
+    probe.record(Skeleton3DArray, SKELETONS)
+    start_node({"backend": "onnxruntime-cpu", "compressed_input": True, "min_valid_joints": 7, "publish_markers": False})
+    probe.repeat(probe.node.create_publisher(CameraInfo, "/camera_info", 10), camera_info(600.0, 600.0, 319.5, 239.5, 640, 480))
+    publisher = probe.node.create_publisher(CompressedImage, "/image", 10)
+    jpeg = io.BytesIO()
+    PILImage.fromarray(person_frame()).save(jpeg, format="JPEG", quality=90)
+    probe.publish_until(publisher, lambda: CompressedImage(header=header(time.time_ns()), format="rgb8; jpeg compressed bgr8",
+                                                           data=jpeg.getvalue()),
+                        lambda: probe.messages(SKELETONS), REPLY_TIMEOUT_S, "skeletons from a JPEG")
+    reply = probe.messages(SKELETONS)[0]
+    assert reply.header.frame_id == FRAME_ID and len(reply.skeletons) == 1
+    assert 0.3 < reply.skeletons[0].root.z < 8.0
+    assert probe.node.count_publishers(MARKERS) == 0  # publish_markers false: no marker publisher

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from poselifter_msgs.msg import Skeleton3DArray
 from sensor_msgs.msg import CameraInfo, Image
-from skimage.data import astronaut
 
+from poselifter_ros.probe import person_frame
 from ros_inputs import FRAME_ID, camera_info, detections, header, image
 
 SKELETONS = "/pose3d/skeletons"
@@ -30,12 +29,6 @@ def count(probe, key: str) -> int:
     return int(diagnostics(probe).get(key, 0))
 
 
-def photo() -> np.ndarray:
-    canvas = np.full((480, 640, 3), 90, dtype=np.uint8)
-    canvas[:, 64:576] = astronaut()[32:512]
-    return canvas
-
-
 def test_top_down_detections_with_bad_boxes(probe, start_node):
     """Good, NaN, out-of-image and other-class boxes: only the good person is lifted, with its id."""
     probe.record(Skeleton3DArray, SKELETONS)
@@ -47,7 +40,7 @@ def test_top_down_detections_with_bad_boxes(probe, start_node):
     probe.repeat(probe.node.create_publisher(CameraInfo, "/camera_info", 10), camera_info(600.0, 600.0, 319.5, 239.5, 640, 480))
     image_pub = probe.node.create_publisher(Image, "/image", 10)
     detections_pub = probe.node.create_publisher(Detection2DArray, "/detections", 10)
-    rgb = photo()
+    rgb = person_frame()
     boxes = [("alice", 264.0, 240.0, 360.0, 480.0), ("nan", float("nan"), 100.0, 50.0, 50.0),
              ("far", 2000.0, 100.0, 50.0, 50.0)]
 
@@ -78,16 +71,16 @@ def test_bad_messages_and_bursts(probe, start_node):
     uncalibrated.k = [0.0] * 9
     probe.publish_until(info_pub, lambda: uncalibrated, lambda: count(probe, "camera_info_rejected") >= 1,
                         TIMEOUT_S, "the zero-K CameraInfo to be counted")
-    probe.publish_until(image_pub, lambda: image(photo(), time.time_ns()),
+    probe.publish_until(image_pub, lambda: image(person_frame(), time.time_ns()),
                         lambda: count(probe, "frames_skipped: no valid camera info") >= 1, TIMEOUT_S,
                         "a frame skipped for want of CameraInfo")
     assert not probe.messages(SKELETONS)  # nothing published without a trustworthy camera
 
     probe.repeat(info_pub, camera_info(600.0, 600.0, 319.5, 239.5, 640, 480))
-    good = image(photo(), 0)
+    good = image(person_frame(), 0)
 
     def malformed(**fields) -> Image:
-        message = image(photo()[:4, :4], time.time_ns())
+        message = image(person_frame()[:4, :4], time.time_ns())
         for name, value in fields.items():
             setattr(message, name, value)
         return message

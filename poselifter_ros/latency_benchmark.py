@@ -1,0 +1,117 @@
+"""End-to-end latency of pose3d_node: image stamp -> Skeleton3DArray received, and the share of
+frames dropped (newest frame wins), at given input rates, over DDS on loopback.
+
+Starts the installed node (bottom_up mode, config/pose3d.yaml) once per rate, publishes a
+640x480 frame with one person at that rate with ``stamp = time.time_ns()`` at publication, and
+takes the arrival time of each Skeleton3DArray minus its stamp. Both processes run on this
+machine, so the clocks agree.
+
+Usage (after ``make ros``; ``source build/ros/install/setup.bash``):
+    python -m poselifter_ros.latency_benchmark --rates 15 30 --seconds 20 --backend onnxruntime-cpu
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from ament_index_python.packages import get_package_share_directory
+from poselifter_msgs.msg import Skeleton3DArray
+from sensor_msgs.msg import CameraInfo, Image
+
+from poselifter_core.images import rgb_to_image_fields
+from poselifter_core.rosmsg import outputs
+
+from .message_factory import make
+from .node_process import NodeProcess
+from .probe import Probe, person_frame
+
+SKELETONS = "/pose3d/skeletons"
+WARMUP_TIMEOUT_S = 60.0
+DRAIN_S = 2.0
+
+
+def _camera_info() -> CameraInfo:
+    k = [600.0, 0.0, 319.5, 0.0, 600.0, 239.5, 0.0, 0.0, 1.0]
+    return CameraInfo(header=outputs.header(make, 0, "camera_optical_frame"), width=640, height=480, k=k,
+                      p=k[:3] + [0.0] + k[3:6] + [0.0] + k[6:] + [0.0])
+
+
+def measure(rate_hz: float, seconds: float, backend: str, params_file: Path, log_dir: Path) -> dict:
+    """Latency percentiles and dropped ratio of one run at ``rate_hz``."""
+    probe = Probe(f"latency_probe_{int(rate_hz)}")
+    node = NodeProcess(params_file, {"backend": backend, "min_valid_joints": 7}, {}, log_dir / f"node_{rate_hz:g}hz.log")
+    try:
+        probe.record(Skeleton3DArray, SKELETONS)
+        probe.repeat(probe.node.create_publisher(CameraInfo, "/camera_info", 10), _camera_info())
+        publisher = probe.node.create_publisher(Image, "/image", 10)
+        fields = rgb_to_image_fields(person_frame())
+
+        def frame() -> Image:
+            return Image(header=outputs.header(make, time.time_ns(), "camera_optical_frame"), **fields)
+
+        probe.publish_until(publisher, frame, lambda: probe.messages(SKELETONS), WARMUP_TIMEOUT_S, "the first reply")
+        warm_replies = len(probe.messages(SKELETONS))
+        sent: list[int] = []
+        period_s, next_time = 1.0 / rate_hz, time.monotonic()
+        end = next_time + seconds
+        while next_time < end:
+            message = frame()
+            publisher.publish(message)
+            sent.append(message.header.stamp.sec * 10**9 + message.header.stamp.nanosec)
+            next_time += period_s
+            time.sleep(max(0.0, next_time - time.monotonic()))
+        time.sleep(DRAIN_S)
+        sent_set = set(sent)
+        latencies = np.array([(arrival - (m.header.stamp.sec * 10**9 + m.header.stamp.nanosec)) / 1e6
+                              for arrival, m in probe.arrivals(SKELETONS)[warm_replies:]
+                              if m.header.stamp.sec * 10**9 + m.header.stamp.nanosec in sent_set])
+        people = [len(m.skeletons) for m in probe.messages(SKELETONS)[warm_replies:]]
+        return {"rate_hz": rate_hz, "seconds": seconds, "sent": len(sent), "replies": int(latencies.size),
+                "dropped_ratio": round(1.0 - latencies.size / len(sent), 3),
+                "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies.size else None,
+                "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1) if latencies.size else None,
+                "people_per_reply": round(float(np.mean(people)), 2) if people else 0.0}
+    finally:
+        node.stop()
+        probe.close()
+
+
+def markdown(rows: list[dict], backend: str) -> str:
+    lines = [f"pose3d_node, bottom_up, 640x480, backend {backend}, {platform.processor() or platform.machine()}, "
+             f"{os.cpu_count()} CPUs", "",
+             "| input rate | frames sent | skeletons received | dropped | latency p50 | latency p95 |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['rate_hz']:g} Hz | {r['sent']} | {r['replies']} | {100 * r['dropped_ratio']:.1f} % | "
+                     f"{r['latency_ms_p50']} ms | {r['latency_ms_p95']} ms |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", type=float, nargs="+", default=[15.0, 30.0], help="input rates [Hz]")
+    parser.add_argument("--seconds", type=float, default=20.0, help="publishing time per rate [s]")
+    parser.add_argument("--backend", default="onnxruntime-cpu", help="the node's backend parameter")
+    parser.add_argument("--params-file", type=Path, help="node parameters (YAML); default: the installed "
+                        "share/poselifter_ros/config/pose3d.yaml")
+    parser.add_argument("--output", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    params_file = args.params_file or Path(get_package_share_directory("poselifter_ros")) / "config" / "pose3d.yaml"
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    os.environ.setdefault("ROS_DOMAIN_ID", str(10 + os.getpid() % 90))
+    with tempfile.TemporaryDirectory() as log_dir:
+        rows = [measure(rate, args.seconds, args.backend, params_file, Path(log_dir)) for rate in args.rates]
+    print(markdown(rows, args.backend))
+    if args.output:
+        args.output.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""A client node that drives pose3d_node from outside: publishes its inputs, records its outputs
+with their arrival times, spun in a background thread in a context of its own. Used by the node
+tests and the latency benchmark."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+import numpy as np
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+
+
+def person_frame() -> np.ndarray:
+    """A 640x480 RGB frame with one person (scikit-image's public-domain astronaut photo, waist up:
+    7 of the 17 joints are visible, so run the node with ``min_valid_joints`` 7 on it)."""
+    from skimage.data import astronaut  # test extra: pip install .[test]
+
+    canvas = np.full((480, 640, 3), 90, dtype=np.uint8)
+    canvas[:, 64:576] = astronaut()[32:512]
+    return canvas
+
+
+class Probe:
+
+    def __init__(self, name: str) -> None:
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.node = Node(name, context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self.received: dict[str, list[tuple[int, Any]]] = {}  # topic -> (arrival time.time_ns(), message)
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
+
+    def record(self, msg_type: type, topic: str) -> None:
+        self.received[topic] = []
+
+        def keep(message: Any) -> None:
+            with self._lock:
+                self.received[topic].append((time.time_ns(), message))
+
+        self.node.create_subscription(msg_type, topic, keep, 50)
+
+    def messages(self, topic: str) -> list[Any]:
+        with self._lock:
+            return [m for _, m in self.received[topic]]
+
+    def repeat(self, publisher: Any, message: Any, period_s: float = 0.1) -> None:
+        """Publish ``message`` every ``period_s`` (as camera drivers do with CameraInfo)."""
+        self.node.create_timer(period_s, lambda: publisher.publish(message))
+
+    def publish_until(self, publisher: Any, make_message: Callable[[], Any], condition: Callable[[], bool],
+                      timeout_s: float, what: str, period_s: float = 0.5) -> list[Any]:
+        """Publish a fresh ``make_message()`` every ``period_s`` until ``condition`` holds, and
+        return what was sent: a first message can be lost on a best-effort subscription that DDS
+        discovery has not fully matched yet, or be skipped before CameraInfo arrived."""
+        deadline = time.monotonic() + timeout_s
+        sent = []
+        while time.monotonic() < deadline:
+            sent.append(make_message())
+            publisher.publish(sent[-1])
+            try:
+                self.wait_for(condition, min(period_s, deadline - time.monotonic()), what)
+                return sent
+            except AssertionError:
+                continue
+        raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+    def wait_for(self, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.context)
+        self._thread.join(timeout=5)
+
+    def arrivals(self, topic: str) -> list[tuple[int, Any]]:
+        """``(arrival time.time_ns(), message)`` of everything received on ``topic``."""
+        with self._lock:
+            return list(self.received[topic])

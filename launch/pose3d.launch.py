@@ -1,0 +1,133 @@
+"""Launch pose3d_node, and RViz on request: absolute 3D human pose from one RGB camera.
+
+    ros2 launch poselifter_ros pose3d.launch.py \\
+        image_topic:=/camera/color/image_raw camera_info_topic:=/camera/color/camera_info use_rviz:=true
+
+The node is named ``pose3d`` and runs in ``namespace`` (empty by default), so it publishes
+``/pose3d/skeletons``, ``/pose3d/markers`` and ``/pose3d/debug_image`` (``/<namespace>/pose3d/...``
+when a namespace is given). Its inputs are remapped onto the ``*_topic`` arguments. Parameters
+come from ``params_file``; ``mode``, ``backend``, ``lifter_model`` and ``pose2d_model`` override
+that file only when given a non-empty value. ``ros2 launch poselifter_ros pose3d.launch.py
+--show-args`` lists every argument.
+"""
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+PACKAGE = "poselifter_ros"
+NODE_NAME = "pose3d"
+# String parameters of the node that a non-empty launch argument of the same name overrides.
+PARAMETER_OVERRIDES = ("mode", "backend", "lifter_model", "pose2d_model")
+# The node's own choices (tests/test_launch_static.py keeps them in step); "" keeps the params file's value.
+MODES = ("", "bottom_up", "top_down", "keypoints")
+BACKENDS = ("", "auto", "tensorrt", "onnxruntime", "onnxruntime-cuda", "onnxruntime-cpu", "torch")
+
+
+def _launch_arguments() -> list[DeclareLaunchArgument]:
+    return [
+        DeclareLaunchArgument(
+            "namespace", default_value="",
+            description="Namespace of the node (and of RViz); outputs are /<namespace>/pose3d/..."),
+        DeclareLaunchArgument(
+            "image_topic", default_value="/camera/image_raw",
+            description="Camera images: sensor_msgs/Image, or sensor_msgs/CompressedImage when the "
+                        "parameter compressed_input is true"),
+        DeclareLaunchArgument(
+            "camera_info_topic", default_value="/camera/camera_info",
+            description="sensor_msgs/CameraInfo of the camera (intrinsics for metric depth)"),
+        DeclareLaunchArgument(
+            "detections_topic", default_value="/detections",
+            description="vision_msgs/Detection2DArray of people, read in mode top_down"),
+        DeclareLaunchArgument(
+            "keypoints_topic", default_value="/keypoints_2d",
+            description="poselifter_msgs/Keypoints2DArray from your own 2D detector, read in mode keypoints"),
+        DeclareLaunchArgument(
+            "params_file",
+            default_value=PathJoinSubstitution([FindPackageShare(PACKAGE), "config", "pose3d.yaml"]),
+            description="Node parameters (YAML); default: the installed config/pose3d.yaml"),
+        DeclareLaunchArgument(
+            "mode", default_value="", choices=list(MODES),
+            description="Input mode: people from the image, from detections, or from your 2D keypoints; "
+                        "empty: the params file's value"),
+        DeclareLaunchArgument(
+            "backend", default_value="", choices=list(BACKENDS),
+            description="Inference backend of every model; empty: the params file's value"),
+        DeclareLaunchArgument(
+            "lifter_model", default_value="",
+            description="Lifter checkpoint (.pt) or ONNX file; empty: the params file's value"),
+        DeclareLaunchArgument(
+            "pose2d_model", default_value="",
+            description="MoveNet MultiPose ONNX file; empty: the params file's value"),
+        DeclareLaunchArgument(
+            "use_rviz", default_value="false",
+            description="Also start RViz with config/pose3d.rviz (markers and debug image)"),
+        DeclareLaunchArgument(
+            "camera_frame", default_value="camera_optical_frame",
+            description="RViz fixed frame: set it to the images' header.frame_id (the markers' frame), "
+                        "then RViz needs no TF"),
+        DeclareLaunchArgument(
+            "log_level", default_value="info",
+            description="Log level of the node: debug | info | warn | error | fatal"),
+    ]
+
+
+def _pose3d_node(context) -> list[Node]:
+    """The node, with the params file plus the overrides whose launch argument is non-empty.
+
+    Runs as an OpaqueFunction because which overrides exist depends on the argument values; each
+    is passed as a string parameter even when it looks like a number or a boolean.
+    """
+    overrides = {}
+    for name in PARAMETER_OVERRIDES:
+        value = LaunchConfiguration(name).perform(context)
+        if value:
+            overrides[name] = ParameterValue(value, value_type=str)
+    parameters = [LaunchConfiguration("params_file")] + ([overrides] if overrides else [])
+    return [Node(
+        package=PACKAGE,
+        executable="pose3d_node",
+        name=NODE_NAME,
+        namespace=LaunchConfiguration("namespace"),
+        parameters=parameters,
+        remappings=[
+            ("image", LaunchConfiguration("image_topic")),
+            ("camera_info", LaunchConfiguration("camera_info_topic")),
+            ("detections", LaunchConfiguration("detections_topic")),
+            ("keypoints", LaunchConfiguration("keypoints_topic")),
+        ],
+        arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
+        output="screen",
+    )]
+
+
+def _rviz_node() -> Node:
+    """RViz on config/pose3d.rviz, whose topics name the default layout (/pose3d/..., /camera/image_raw).
+
+    RViz runs in the node's namespace and remaps those topics, so the displays follow the
+    ``namespace`` and ``image_topic`` arguments.
+    """
+    return Node(
+        package="rviz2",
+        executable="rviz2",
+        name="rviz2",
+        namespace=LaunchConfiguration("namespace"),
+        arguments=[
+            "-d", PathJoinSubstitution([FindPackageShare(PACKAGE), "config", "pose3d.rviz"]),
+            "-f", LaunchConfiguration("camera_frame"),
+        ],
+        remappings=[
+            (f"/{NODE_NAME}/markers", f"{NODE_NAME}/markers"),
+            (f"/{NODE_NAME}/debug_image", f"{NODE_NAME}/debug_image"),
+            ("/camera/image_raw", LaunchConfiguration("image_topic")),
+        ],
+        condition=IfCondition(LaunchConfiguration("use_rviz")),
+        output="screen",
+    )
+
+
+def generate_launch_description() -> LaunchDescription:
+    return LaunchDescription([*_launch_arguments(), OpaqueFunction(function=_pose3d_node), _rviz_node()])

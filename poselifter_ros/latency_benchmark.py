@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from ament_index_python.packages import get_package_share_directory
+from diagnostic_msgs.msg import DiagnosticArray
 from poselifter_msgs.msg import Skeleton3DArray
 from sensor_msgs.msg import CameraInfo, Image
 
@@ -48,6 +49,7 @@ def measure(rate_hz: float, seconds: float, backend: str, params_file: Path, log
     node = NodeProcess(params_file, {"backend": backend, "min_valid_joints": 7}, {}, log_dir / f"node_{rate_hz:g}hz.log")
     try:
         probe.record(Skeleton3DArray, SKELETONS)
+        probe.record(DiagnosticArray, "/diagnostics")
         probe.repeat(probe.node.create_publisher(CameraInfo, "/camera_info", 10), _camera_info())
         publisher = probe.node.create_publisher(Image, "/image", 10)
         fields = rgb_to_image_fields(person_frame())
@@ -57,6 +59,7 @@ def measure(rate_hz: float, seconds: float, backend: str, params_file: Path, log
 
         probe.publish_until(publisher, frame, lambda: probe.messages(SKELETONS), WARMUP_TIMEOUT_S, "the first reply")
         warm_replies = len(probe.messages(SKELETONS))
+        counts_before = _node_counts(probe)
         sent: list[int] = []
         period_s, next_time = 1.0 / rate_hz, time.monotonic()
         end = next_time + seconds
@@ -72,8 +75,11 @@ def measure(rate_hz: float, seconds: float, backend: str, params_file: Path, log
                               for arrival, m in probe.arrivals(SKELETONS)[warm_replies:]
                               if m.header.stamp.sec * 10**9 + m.header.stamp.nanosec in sent_set])
         people = [len(m.skeletons) for m in probe.messages(SKELETONS)[warm_replies:]]
+        counts = {key: value - counts_before.get(key, 0) for key, value in _node_counts(probe).items()}
         return {"rate_hz": rate_hz, "seconds": seconds, "sent": len(sent), "replies": int(latencies.size),
                 "dropped_ratio": round(1.0 - latencies.size / len(sent), 3),
+                "received_by_node": counts.get("image_received", 0),
+                "dropped_by_node": counts.get("frames_dropped_newest_wins", 0),
                 "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies.size else None,
                 "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1) if latencies.size else None,
                 "people_per_reply": round(float(np.mean(people)), 2) if people else 0.0}
@@ -82,14 +88,25 @@ def measure(rate_hz: float, seconds: float, backend: str, params_file: Path, log
         probe.close()
 
 
+def _node_counts(probe: Probe) -> dict[str, int]:
+    """The node's counters from its latest /diagnostics status."""
+    messages = probe.messages("/diagnostics")
+    if not messages:
+        return {}
+    values = {v.key: v.value for v in messages[-1].status[0].values}
+    return {key: int(values[key]) for key in ("image_received", "frames_dropped_newest_wins") if key in values}
+
+
 def markdown(rows: list[dict], backend: str) -> str:
     lines = [f"pose3d_node, bottom_up, 640x480, backend {backend}, {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} CPUs", "",
-             "| input rate | frames sent | skeletons received | dropped | latency p50 | latency p95 |",
-             "|---:|---:|---:|---:|---:|---:|"]
+             "| input rate | frames sent | reached the node | dropped by the node (newest wins) | skeletons received "
+             "| dropped in all | latency p50 | latency p95 |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['rate_hz']:g} Hz | {r['sent']} | {r['replies']} | {100 * r['dropped_ratio']:.1f} % | "
-                     f"{r['latency_ms_p50']} ms | {r['latency_ms_p95']} ms |")
+        lines.append(f"| {r['rate_hz']:g} Hz | {r['sent']} | {r['received_by_node']} | {r['dropped_by_node']} | "
+                     f"{r['replies']} | {100 * r['dropped_ratio']:.1f} % | {r['latency_ms_p50']} ms | "
+                     f"{r['latency_ms_p95']} ms |")
     return "\n".join(lines)
 
 

@@ -115,10 +115,17 @@ def test_image_mode_full_cascade(probe, start_node):
     debug = probe.messages("/pose3d/debug_image")[-1]
     assert (debug.height, debug.width, debug.encoding, debug.header.frame_id) == (480, 640, "rgb8", FRAME_ID)
 
-    probe.wait_for(lambda: probe.messages("/diagnostics"), 5.0, "diagnostics")
-    status = probe.messages("/diagnostics")[-1].status[0]
-    values = {v.key: v.value for v in status.values}
-    assert "pose3d" in status.name and int(values["frames_processed"]) >= 2 and "latency_ms_p50" in values
+    def status():
+        messages = probe.messages("/diagnostics")
+        return messages[-1].status[0] if messages else None
+
+    def processed() -> int:
+        return int({v.key: v.value for v in status().values}.get("frames_processed", 0)) if status() else 0
+
+    probe.wait_for(lambda: processed() >= len(replies), 5.0, "diagnostics counting every reply")
+    values = {v.key: v.value for v in status().values}
+    assert status().name == "pose3d: pose3d pipeline" and int(values["people_lifted"]) == processed()
+    assert float(values["latency_ms_p50"]) > 0 and int(values["image_received"]) >= processed()
 
 
 def test_compressed_image_input(probe, start_node):

@@ -16,6 +16,7 @@ COMMANDS: tuple[str, ...] = (
     "experiment",
     "benchmark",
     "infer",
+    "bag",
     "data",
     "fit-error-model",
     "plot-error-model",

@@ -18,6 +18,7 @@ COMMANDS: tuple[str, ...] = (
     "experiment",
     "benchmark",
     "infer",
+    "bag",
     "data",
     "fit-error-model",
     "plot-error-model",

@@ -1,0 +1,374 @@
+"""``poselifter bag``: real rosbag2 bags (sqlite3 and MCAP) written with rosbags, processed without ROS."""
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from rosbags.rosbag2 import Reader, Writer
+from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+from skimage.data import astronaut  # NASA portrait of Eileen Collins, public domain
+
+from poselifter_core import shipped
+from poselifter_core.bag import STORAGES, BagConfig, BagTopics, plan_bag, process_bag
+from poselifter_core.cascade import CascadeConfig
+from poselifter_core.cli import main
+from poselifter_core.images import rgb_to_image_fields
+from poselifter_core.infer import build_cascade, load_lifter_runtime
+from poselifter_core.rosbags_factory import message_factory
+from poselifter_core.rosbags_types import MSG_DIR, poselifter_typestore
+from poselifter_core.rosmsg.frames import FrameConfig
+from poselifter_core.rosmsg.outputs import BONES_NS, JOINTS_NS, MARKER_ADD, MARKER_DELETEALL
+
+REPO = Path(__file__).resolve().parents[1]
+VISION_MSGS = Path(__file__).resolve().parent / "ros_interfaces" / "vision_msgs" / "msg"
+BACKEND = "onnxruntime-cpu"  # deterministic, and what the reference lift below uses
+T0 = 1_700_000_000 * 10**9  # first stamp [ns]
+PERIOD = 100_000_000  # 10 Hz
+FRAME_ID = "camera_optical_frame"
+# The 512 px portrait shrunk into a 320x240 frame; her legs are out of the picture, so fewer
+# joints than the default 13 are confident: the image tests lower the bar to 8.
+PORTRAIT_MIN_VALID_JOINTS = "cascade.min_valid_joints=8"
+
+
+def input_typestore():
+    """What the recording side knows: Jazzy, poselifter_msgs and vision_msgs (the test copy)."""
+    typestore = poselifter_typestore()
+    types = {}
+    for path in sorted(VISION_MSGS.glob("*.msg")):
+        types.update(get_types_from_msg(path.read_text(), f"vision_msgs/msg/{path.stem}"))
+    typestore.register(types)
+    return typestore
+
+
+TYPESTORE = input_typestore()
+make = message_factory(TYPESTORE)
+
+
+def jazzy_typestore():
+    """What ``ros2 bag play`` on Jazzy has: the standard types plus our installed poselifter_msgs."""
+    typestore = get_typestore(Stores.ROS2_JAZZY)
+    types = {}
+    for path in sorted((REPO / "ros" / "poselifter_msgs" / "msg").glob("*.msg")):
+        types.update(get_types_from_msg(path.read_text(), f"poselifter_msgs/msg/{path.stem}"))
+    typestore.register(types)
+    return typestore
+
+
+def header(stamp: int, frame_id: str = FRAME_ID):
+    sec, nanosec = divmod(stamp, 10**9)
+    return make("std_msgs/msg/Header", stamp=make("builtin_interfaces/msg/Time", sec=sec, nanosec=nanosec),
+                frame_id=frame_id)
+
+
+def camera_info(stamp: int, size: tuple[int, int], fx: float, fy: float, cx: float, cy: float):
+    k = [fx, 0.0, cx, 0.0, fy, cy, 0.0, 0.0, 1.0]
+    return make("sensor_msgs/msg/CameraInfo", header=header(stamp), width=size[0], height=size[1],
+                distortion_model="plumb_bob", d=[0.0] * 5, k=k, r=[1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0],
+                p=[fx, 0.0, cx, 0.0, 0.0, fy, cy, 0.0, 0.0, 0.0, 1.0, 0.0])
+
+
+def write_bag(path: Path, storage: str, records: list[tuple[str, str, int, object]]) -> Path:
+    """A rosbag2 bag of ``(topic, type, log time, message or raw bytes)``, in log-time order."""
+    with Writer(path, version=9, storage_plugin=STORAGES[storage]) as writer:
+        connections = {}
+        for topic, msgtype, log_ns, message in sorted(records, key=lambda record: record[2]):
+            if topic not in connections:
+                connections[topic] = writer.add_connection(topic, msgtype, typestore=TYPESTORE)
+            raw = message if isinstance(message, bytes) else TYPESTORE.serialize_cdr(message, msgtype)
+            writer.write(connections[topic], log_ns, raw)
+    return path
+
+
+def read_bag(path: Path) -> tuple[dict[str, str], dict[str, list]]:
+    """Topic types and ``(log time, message)`` per topic, decoded with the Jazzy typestore."""
+    typestore = jazzy_typestore()
+    with Reader(path) as reader:
+        for connection in reader.connections:  # the stored definitions are Jazzy's own
+            assert connection.digest == typestore.hash_rihs01(connection.msgtype), connection.topic
+        types = {c.topic: c.msgtype for c in reader.connections}
+        messages: dict[str, list] = {topic: [] for topic in types}
+        for connection, log_ns, raw in reader.messages():
+            messages[connection.topic].append((log_ns, typestore.deserialize_cdr(raw, connection.msgtype)))
+    return types, messages
+
+
+def stamp_of(message) -> int:
+    return message.header.stamp.sec * 10**9 + message.header.stamp.nanosec
+
+
+def points(values) -> np.ndarray:
+    return np.array([[p.x, p.y, p.z] for p in values])
+
+
+# --- (a) keypoints mode: a known answer -------------------------------------------------------
+
+FRAMES = 6
+
+
+@pytest.fixture(scope="module")
+def check_poses():
+    """The shipped model's check set: clean 2D projections of held-out 3D poses, one camera each."""
+    return shipped.check_set().subset(slice(0, FRAMES))
+
+
+def keypoints_bag(path: Path, storage: str, data) -> Path:
+    records = []
+    for i in range(FRAMES):
+        stamp = T0 + i * PERIOD
+        fx, fy, cx, cy = data.intrinsics[i]
+        records.append(("/camera/camera_info", "sensor_msgs/msg/CameraInfo", stamp - 1_000_000,
+                        camera_info(stamp, tuple(data.image_size[i]), fx, fy, cx, cy)))
+        person = make("poselifter_msgs/msg/Keypoints2D", id=f"person{i}", layout="h36m17", score=1.0, keypoints=[
+            make("poselifter_msgs/msg/Keypoint2D", x=float(x), y=float(y), score=1.0) for x, y in data.keypoints_2d[i]])
+        records.append(("/people/keypoints", "poselifter_msgs/msg/Keypoints2DArray", stamp,
+                        make("poselifter_msgs/msg/Keypoints2DArray", header=header(stamp), people=[person])))
+    return write_bag(path, storage, records)
+
+
+@pytest.mark.parametrize("storage", ["sqlite3", "mcap"])
+def test_keypoints_mode_gives_the_cascade_answer_close_to_the_truth(tmp_path, storage, check_poses):
+    source = keypoints_bag(tmp_path / "in", storage, check_poses)
+    output = tmp_path / "out"
+    assert main(["bag", str(source), str(output), "--mode", "keypoints", "--backend", BACKEND, "--no-progress"]) == 0
+
+    metadata = yaml.safe_load((output / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    assert metadata["storage_identifier"] == storage and metadata["version"] == 8  # what Jazzy writes
+    assert metadata["custom_data"]["poselifter.input"] == str(source)
+    assert json.loads(metadata["custom_data"]["poselifter.config"])["frame"]["mode"] == "keypoints"
+    types, messages = read_bag(output)
+    assert types == {"/pose3d/skeletons": "poselifter_msgs/msg/Skeleton3DArray",
+                     "/pose3d/markers": "visualization_msgs/msg/MarkerArray"}
+    skeletons = messages["/pose3d/skeletons"]
+    assert [log for log, _ in skeletons] == [T0 + i * PERIOD for i in range(FRAMES)]  # the keypoints' log times
+
+    runtime = load_lifter_runtime(None, BACKEND)
+    absolute, relative, root_error = [], [], []
+    for i, (_, array) in enumerate(skeletons):
+        assert stamp_of(array) == T0 + i * PERIOD and array.header.frame_id == FRAME_ID
+        (skeleton,) = array.skeletons
+        assert skeleton.id == f"person{i}" and skeleton.skeleton == "h36m17" and skeleton.metric_depth
+        assert len(skeleton.joint_names) == 17 and skeleton.joint_valid.all()
+        joints, root = points(skeleton.joints), points([skeleton.root])[0]
+        expected = runtime.lift(check_poses.keypoints_2d[i][None], check_poses.intrinsics[i][None])
+        np.testing.assert_allclose(joints, expected.absolute[0] / 1000, atol=1e-6)  # metres: 1 um
+        truth = check_poses.joints_3d[i] / 1000
+        absolute.append(np.linalg.norm(joints - truth, axis=1).mean())
+        relative.append(np.linalg.norm((joints - root) - (truth - truth[0]), axis=1).mean())
+        root_error.append(np.linalg.norm(root - truth[0]) / truth[0, 2])
+    # Measured on these 6 frames (people 4-9 m away): absolute MPJPE 0.06-0.33 m (mean 0.17 m),
+    # root-relative MPJPE 0.03-0.08 m (mean 0.05 m), root error 0.6-5.4 % of the depth. The shipped
+    # model's whole check set: MPJPE 0.11 m, MRPE 0.38 m. The bounds leave room for other backends.
+    assert max(absolute) < 0.5 and np.mean(absolute) < 0.3
+    assert max(relative) < 0.15 and np.mean(relative) < 0.1
+    assert max(root_error) < 0.1
+
+
+def test_outputs_decode_with_the_ros_type_support(tmp_path, check_poses):
+    """Jazzy's own C type support (through rclpy) reads what was written, as ros2 bag play and RViz do."""
+    serialization = pytest.importorskip("rclpy.serialization")
+    from sensor_msgs.msg import CameraInfo
+    from visualization_msgs.msg import MarkerArray
+
+    source = keypoints_bag(tmp_path / "in", "mcap", check_poses)
+    output = tmp_path / "out"
+    assert main(["bag", str(source), str(output), "--mode", "keypoints", "--backend", BACKEND, "--copy-inputs",
+                 "--no-progress"]) == 0
+    _, messages = read_bag(output)
+    with Reader(output) as reader:
+        raw = {topic: [data for c, _, data in reader.messages() if c.topic == topic]
+               for topic in ("/pose3d/markers", "/camera/camera_info")}
+    for data, (_, expected) in zip(raw["/pose3d/markers"], messages["/pose3d/markers"], strict=True):
+        markers = serialization.deserialize_message(data, MarkerArray).markers
+        assert [(m.ns, m.id, m.action, len(m.points)) for m in markers] == [
+            (m.ns, m.id, m.action, len(m.points)) for m in expected.markers]
+        assert markers[1].points[5].z == expected.markers[1].points[5].z
+    infos = [serialization.deserialize_message(data, CameraInfo) for data in raw["/camera/camera_info"]]
+    assert [list(info.k) for info in infos] == [m.k.tolist() for _, m in messages["/camera/camera_info"]]
+
+
+# --- (b) image modes: a real photo -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def portrait() -> np.ndarray:
+    """The portrait shrunk to 240x240 in the middle of a black 320x240 frame."""
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[:, 40:280] = np.asarray(Image.fromarray(astronaut()).resize((240, 240)))
+    return frame
+
+
+def image_message(rgb: np.ndarray, stamp: int, compressed: bool, **overrides):
+    if compressed:
+        buffer = io.BytesIO()
+        Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
+        return make("sensor_msgs/msg/CompressedImage", header=header(stamp), format="jpeg", data=buffer.getvalue())
+    return make("sensor_msgs/msg/Image", header=header(stamp), **{**rgb_to_image_fields(rgb), **overrides})
+
+
+def image_records(rgb: np.ndarray, frames: int, compressed: bool = False) -> list:
+    topic, msgtype = (("/camera/image_raw/compressed", "sensor_msgs/msg/CompressedImage") if compressed
+                      else ("/camera/image_raw", "sensor_msgs/msg/Image"))
+    records = []
+    for i in range(frames):
+        stamp = T0 + i * PERIOD
+        records.append(("/camera/camera_info", "sensor_msgs/msg/CameraInfo", stamp - 1_000_000,
+                        camera_info(stamp, (320, 240), 300.0, 300.0, 159.5, 119.5)))
+        records.append((topic, msgtype, stamp, image_message(rgb, stamp, compressed)))
+    return records
+
+
+def check_markers(array, people: int) -> None:
+    """DELETEALL first, then per person a joints sphere list and a bones line list, id = index."""
+    first, *rest = array.markers
+    assert first.action == MARKER_DELETEALL
+    assert [(m.ns, m.id, m.action) for m in rest] == [
+        (ns, index, MARKER_ADD) for index in range(people) for ns in (JOINTS_NS, BONES_NS)]
+    for marker in array.markers:
+        assert marker.header.frame_id == FRAME_ID
+    for marker in rest:
+        assert len(marker.points) > 0 and marker.color.a == 1.0 and marker.lifetime.nanosec == 500_000_000
+
+
+@pytest.mark.parametrize("storage, compressed", [("sqlite3", False), ("mcap", True)])
+def test_bottom_up_on_a_photo_writes_skeletons_and_markers(tmp_path, portrait, storage, compressed):
+    source = write_bag(tmp_path / "in", storage, image_records(portrait, 3, compressed))
+    output = tmp_path / "out"
+    assert main(["bag", str(source), str(output), "--backend", BACKEND, "--set", PORTRAIT_MIN_VALID_JOINTS,
+                 "--copy-inputs", "--storage", "mcap", "--no-progress"]) == 0
+    assert list(output.glob("*.mcap"))
+    types, messages = read_bag(output)
+    image_topic = "/camera/image_raw/compressed" if compressed else "/camera/image_raw"
+    assert set(types) == {"/pose3d/skeletons", "/pose3d/markers", "/camera/camera_info", image_topic}
+    assert len(messages[image_topic]) == len(messages["/camera/camera_info"]) == 3  # copied through
+    assert len(messages["/pose3d/skeletons"]) == len(messages["/pose3d/markers"]) == 3
+    for i, ((_, skeletons), (_, markers)) in enumerate(zip(messages["/pose3d/skeletons"], messages["/pose3d/markers"])):
+        assert stamp_of(skeletons) == T0 + i * PERIOD and skeletons.header.frame_id == FRAME_ID
+        (person,) = skeletons.skeletons
+        assert person.metric_depth and 0.5 < person.root.z < 3.0  # a portrait at arm's length or so
+        x1, y1, x2, y2 = person.box
+        assert 20 < x1 < 100 and 180 < x2 < 300  # she is in the middle of the frame
+        check_markers(markers, people=1)
+        np.testing.assert_allclose(points(markers.markers[1].points), points(person.joints)[person.joint_valid])
+
+
+def test_top_down_reads_detections_defined_only_in_the_bag(tmp_path, portrait):
+    """vision_msgs is not a Jazzy typestore type: its definition comes from the input bag."""
+    records = image_records(portrait, 2)
+    for i in range(2):
+        stamp = T0 + i * PERIOD
+        box = make("vision_msgs/msg/BoundingBox2D", size_x=240.0, size_y=240.0, center=make(
+            "vision_msgs/msg/Pose2D", position=make("vision_msgs/msg/Point2D", x=160.0, y=120.0)))
+        hypothesis = make("vision_msgs/msg/ObjectHypothesisWithPose",
+                          hypothesis=make("vision_msgs/msg/ObjectHypothesis", class_id="person", score=0.9))
+        detection = make("vision_msgs/msg/Detection2D", header=header(stamp), id=f"track{i}", bbox=box,
+                         results=[hypothesis])
+        records.append(("/detections", "vision_msgs/msg/Detection2DArray", stamp + 5_000_000,
+                        make("vision_msgs/msg/Detection2DArray", header=header(stamp), detections=[detection])))
+    source = write_bag(tmp_path / "in", "sqlite3", records)
+    assert "vision_msgs/msg/Detection2DArray" not in get_typestore(Stores.ROS2_JAZZY).fielddefs
+    config = tmp_path / "bag.yaml"
+    config.write_text(yaml.safe_dump({"frame": {"mode": "top_down", "detection_class_ids": ["person"]},
+                                      "cascade": {"min_valid_joints": 8}, "backend": BACKEND}))
+    output = tmp_path / "out"
+    assert main(["bag", str(source), str(output), "--config", str(config), "--no-progress"]) == 0
+    _, messages = read_bag(output)
+    skeletons = messages["/pose3d/skeletons"]
+    assert [log for log, _ in skeletons] == [T0 + i * PERIOD + 5_000_000 for i in range(2)]  # the detections'
+    assert [[p.id for p in array.skeletons] for _, array in skeletons] == [["track0"], ["track1"]]
+
+
+# --- (c) robustness ----------------------------------------------------------------------------
+
+def test_bad_messages_are_counted_and_skipped(tmp_path, portrait):
+    records = image_records(portrait, 6)
+    image = {stamp_of(m): k for k, (topic, _, _, m) in enumerate(records) if topic == "/camera/image_raw"}
+    info = {stamp_of(m): k for k, (topic, _, _, m) in enumerate(records) if topic == "/camera/camera_info"}
+    t = [T0 + i * PERIOD for i in range(6)]
+    records[info[t[1]]][3].k[:] = 0  # uncalibrated: rejected; frame 1 keeps frame 0's CameraInfo
+    records[image[t[2]]][3].step = 320 * 3 - 1  # rows shorter than the pixels
+    records[image[t[3]]][3].encoding = "bayer_rggb8"
+    records[image[t[4]]] = records[image[t[4]]][:3] + (b"\x00\x01\x00\x00\x07",)  # truncated CDR
+    output = tmp_path / "out"
+    config = BagConfig(cascade=CascadeConfig(min_valid_joints=8), backend=BACKEND)
+    plan = plan_bag(write_bag(tmp_path / "in", "sqlite3", records), output, config)
+    summary = process_bag(plan, build_cascade(None, None, config.cascade, BACKEND), progress=False)
+
+    assert summary.frames_processed == summary.people_lifted == 3  # frames 0, 1 and 5
+    assert sum(summary.frames_skipped.values()) == 2
+    (step_error,) = [reason for reason in summary.frames_skipped if "step" in reason]
+    (encoding_error,) = [reason for reason in summary.frames_skipped if "encoding" in reason]
+    assert "959" in step_error and "bayer_rggb8" in encoding_error
+    (rejected,) = summary.camera_infos_rejected
+    assert "K" in rejected and summary.camera_infos_rejected[rejected] == 1
+    assert summary.undecodable == Counter({"/camera/image_raw": 1})
+    assert summary.sync_stats["image"]["received"] == 5 and summary.sync_stats["camera_info"]["received"] == 5
+    assert summary.written == Counter({"/pose3d/skeletons": 3, "/pose3d/markers": 3})
+    text = str(summary)
+    assert "frames processed: 3, people lifted: 3" in text and "camera infos rejected: 1" in text
+    _, messages = read_bag(output)
+    assert [stamp_of(m) for _, m in messages["/pose3d/skeletons"]] == [t[0], t[1], t[5]]
+
+
+# --- (d) errors --------------------------------------------------------------------------------
+
+def test_command_line_errors_are_clear(tmp_path, capsys):
+    def fails(*args: str) -> str:
+        assert main(["bag", *map(str, args), "--no-progress"]) == 2
+        return capsys.readouterr().err
+
+    assert "no rosbag2 bag at" in fails(tmp_path / "missing", tmp_path / "out")
+    source = write_bag(tmp_path / "in", "mcap", [
+        ("/camera/camera_info", "sensor_msgs/msg/CameraInfo", T0, camera_info(T0, (320, 240), 300, 300, 160, 120))])
+    error = fails(source, tmp_path / "out", "--image-topic", "/nope")
+    assert "unknown image topic '/nope'" in error and "/camera/camera_info (sensor_msgs/msg/CameraInfo)" in error
+    error = fails(source, tmp_path / "out")
+    assert "no sensor_msgs/msg/Image or sensor_msgs/msg/CompressedImage topic" in error
+    assert "no poselifter_msgs/msg/Keypoints2DArray topic" in fails(source, tmp_path / "out", "--mode", "keypoints")
+    assert "exists already" in fails(source, source)
+    assert not (tmp_path / "out").exists()
+
+
+def test_topics_are_found_by_type_or_named_when_ambiguous(tmp_path):
+    image = image_message(np.zeros((240, 320, 3), np.uint8), T0, compressed=False)
+    records = [(topic, "sensor_msgs/msg/Image", T0, image) for topic in ("/left/image", "/right/image")]
+    records.append(("/left/camera_info", "sensor_msgs/msg/CameraInfo", T0,
+                    camera_info(T0, (320, 240), 300, 300, 160, 120)))
+    source = write_bag(tmp_path / "in", "sqlite3", records)
+    with pytest.raises(ValueError, match="several image topics: /left/image .*, /right/image .*--image-topic"):
+        plan_bag(source, tmp_path / "out", BagConfig())
+    plan = plan_bag(source, tmp_path / "out", BagConfig(topics=BagTopics(image="/right/image")))
+    assert plan.streams == {"image": "/right/image", "camera_info": "/left/camera_info"} and plan.storage == "sqlite3"
+    with pytest.raises(ValueError, match="image topic /left/camera_info has type sensor_msgs/msg/CameraInfo"):
+        plan_bag(source, tmp_path / "out", BagConfig(topics=BagTopics(image="/left/camera_info")))
+    no_info = write_bag(tmp_path / "no_info", "sqlite3", records[:1])
+    with pytest.raises(ValueError, match="no sensor_msgs/msg/CameraInfo topic"):
+        plan_bag(no_info, tmp_path / "out", BagConfig())
+    plan = plan_bag(no_info, tmp_path / "out", BagConfig(frame=FrameConfig(require_camera_info=False)))
+    assert plan.streams == {"image": "/left/image"}
+
+
+# --- the message factory -----------------------------------------------------------------------
+
+def test_factory_fills_defaults_and_converts_arrays():
+    marker = make("visualization_msgs/msg/Marker", ns="joints", id=3)
+    assert marker.ns == "joints" and marker.id == 3 and marker.action == 0 and marker.text == ""
+    assert marker.pose.orientation.w == 0.0 and marker.points == [] and marker.frame_locked is False
+    assert marker.texture.data.dtype == np.uint8 and marker.texture.data.size == 0  # Jazzy's texture fields
+    skeleton = make("poselifter_msgs/msg/Skeleton3D", box=[1, 2, 3, 4], joint_valid=[True, False])
+    assert skeleton.box.dtype == np.float64 and skeleton.box.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert skeleton.joint_valid.dtype == np.bool_ and skeleton.score == 0.0
+    info = make("sensor_msgs/msg/CameraInfo")
+    assert info.k.shape == (9,) and info.d.shape == (0,) and info.roi.do_rectify is False
+    TYPESTORE.serialize_cdr(marker, "visualization_msgs/msg/Marker")  # complete enough to serialize
+    with pytest.raises(TypeError, match="no field.*'colour'"):
+        make("visualization_msgs/msg/Marker", colour=None)
+
+
+def test_message_definitions_ship_with_the_package():
+    assert sorted(p.name for p in MSG_DIR.glob("*.msg")) == sorted(
+        p.name for p in (REPO / "ros" / "poselifter_msgs" / "msg").glob("*.msg"))

@@ -11,7 +11,7 @@ ROS_SOURCES := $(wildcard ros/*/package.xml ros/*/setup.py ros/*/CMakeLists.txt 
 SAMPLES := /usr/share/doc/opencv-doc/examples/data
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo train-demo test venv ros clean
+.PHONY: demo train-demo test venv ros ros-benchmark clean
 
 venv: $(STAMP)
 
@@ -33,6 +33,11 @@ $(ROS_SETUP): $(ROS_STAMP) $(ROS_SOURCES)
 	touch $(ROS_SETUP)
 
 ros: $(ROS_SETUP)
+
+# End-to-end latency of the installed ROS node over DDS (numbers in docs/benchmarks.md).
+ros-benchmark: $(ROS_SETUP)
+	bash -c 'source $(ROS_SETUP) && pose3d=build/ros/install/poselifter_ros/lib/poselifter_ros && \
+	  $$pose3d/pose3d_latency_benchmark --rates 15 30 --seconds 20 --input-qos best_effort reliable'
 
 $(SAMPLES)/messi5.jpg:
 	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends opencv-doc

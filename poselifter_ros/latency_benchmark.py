@@ -1,7 +1,7 @@
 """End-to-end latency of pose3d_node: image stamp -> Skeleton3DArray received, and the share of
 frames dropped (newest frame wins), at given input rates, over DDS on loopback.
 
-Starts the installed node (bottom_up mode, config/pose3d.yaml) once per rate, publishes a
+Starts the installed node (bottom_up mode, config/pose3d.yaml) once per rate and input QoS, publishes a
 640x480 frame with one person at that rate with ``stamp = time.time_ns()`` at publication, and
 takes the arrival time of each Skeleton3DArray minus its stamp. Both processes run on this
 machine, so the clocks agree.
@@ -43,10 +43,11 @@ def _camera_info() -> CameraInfo:
                       p=k[:3] + [0.0] + k[3:6] + [0.0] + k[6:] + [0.0])
 
 
-def measure(rate_hz: float, seconds: float, backend: str, params_file: Path, log_dir: Path) -> dict:
+def measure(rate_hz: float, seconds: float, backend: str, reliable: bool, params_file: Path, log_dir: Path) -> dict:
     """Latency percentiles and dropped ratio of one run at ``rate_hz``."""
     probe = Probe(f"latency_probe_{int(rate_hz)}")
-    node = NodeProcess(params_file, {"backend": backend, "min_valid_joints": 7}, {}, log_dir / f"node_{rate_hz:g}hz.log")
+    node = NodeProcess(params_file, {"backend": backend, "min_valid_joints": 7, "reliable_input": reliable}, {},
+                       log_dir / f"node_{rate_hz:g}hz.log")
     try:
         probe.record(Skeleton3DArray, SKELETONS)
         probe.record(DiagnosticArray, "/diagnostics")
@@ -76,7 +77,8 @@ def measure(rate_hz: float, seconds: float, backend: str, params_file: Path, log
                               if m.header.stamp.sec * 10**9 + m.header.stamp.nanosec in sent_set])
         people = [len(m.skeletons) for m in probe.messages(SKELETONS)[warm_replies:]]
         counts = {key: value - counts_before.get(key, 0) for key, value in _node_counts(probe).items()}
-        return {"rate_hz": rate_hz, "seconds": seconds, "sent": len(sent), "replies": int(latencies.size),
+        return {"rate_hz": rate_hz, "seconds": seconds, "input_qos": "reliable" if reliable else "best_effort",
+                "sent": len(sent), "replies": int(latencies.size),
                 "dropped_ratio": round(1.0 - latencies.size / len(sent), 3),
                 "received_by_node": counts.get("image_received", 0),
                 "dropped_by_node": counts.get("frames_dropped_newest_wins", 0),
@@ -100,11 +102,11 @@ def _node_counts(probe: Probe) -> dict[str, int]:
 def markdown(rows: list[dict], backend: str) -> str:
     lines = [f"pose3d_node, bottom_up, 640x480, backend {backend}, {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} CPUs", "",
-             "| input rate | frames sent | reached the node | dropped by the node (newest wins) | skeletons received "
+             "| input rate | input QoS | frames sent | reached the node | dropped by the node (newest wins) | skeletons received "
              "| dropped in all | latency p50 | latency p95 |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['rate_hz']:g} Hz | {r['sent']} | {r['received_by_node']} | {r['dropped_by_node']} | "
+        lines.append(f"| {r['rate_hz']:g} Hz | {r['input_qos']} | {r['sent']} | {r['received_by_node']} | {r['dropped_by_node']} | "
                      f"{r['replies']} | {100 * r['dropped_ratio']:.1f} % | {r['latency_ms_p50']} ms | "
                      f"{r['latency_ms_p95']} ms |")
     return "\n".join(lines)
@@ -115,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", type=float, nargs="+", default=[15.0, 30.0], help="input rates [Hz]")
     parser.add_argument("--seconds", type=float, default=20.0, help="publishing time per rate [s]")
     parser.add_argument("--backend", default="onnxruntime-cpu", help="the node's backend parameter")
+    parser.add_argument("--input-qos", nargs="+", choices=("best_effort", "reliable"), default=["best_effort"],
+                        help="the node's input reliability (parameter reliable_input); several: one run each")
     parser.add_argument("--params-file", type=Path, help="node parameters (YAML); default: the installed "
                         "share/poselifter_ros/config/pose3d.yaml")
     parser.add_argument("--output", type=Path, help="also write the rows as JSON here")
@@ -123,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     os.environ.setdefault("ROS_DOMAIN_ID", str(10 + os.getpid() % 90))
     with tempfile.TemporaryDirectory() as log_dir:
-        rows = [measure(rate, args.seconds, args.backend, params_file, Path(log_dir)) for rate in args.rates]
+        rows = [measure(rate, args.seconds, args.backend, qos == "reliable", params_file, Path(log_dir))
+                for qos in args.input_qos for rate in args.rates]
     print(markdown(rows, args.backend))
     if args.output:
         args.output.write_text(json.dumps(rows, indent=2))

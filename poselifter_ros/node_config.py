@@ -34,6 +34,9 @@ class NodeConfig:
                                "checkpoint or an ONNX keypoint-model .yaml; empty: the shipped MoveNet")
     compressed_input: bool = _param(False, "Subscribe to 'image' as sensor_msgs/CompressedImage (jpeg/png) "
                                     "instead of sensor_msgs/Image")
+    reliable_input: bool = _param(False, "Subscribe to the inputs with RELIABLE instead of the sensor-data default "
+                                  "BEST_EFFORT (keep last sync_queue_size either way). Only for publishers that are "
+                                  "reliable: large best-effort images can lose fragments in DDS")
     use_projection_matrix: bool = _param(False, "Read focal length and principal point from CameraInfo P "
                                          "(rectified images, e.g. image_rect) instead of K (raw images)")
     require_camera_info: bool = _param(True, "Skip frames until a valid CameraInfo arrives; false: assume "

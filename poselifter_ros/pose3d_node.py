@@ -19,7 +19,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray
 
@@ -86,20 +86,24 @@ class Pose3DNode(Node):
         check_choices(config)
         return config
 
+    def _input_qos(self) -> QoSProfile:
+        """Sensor-data QoS (best effort, volatile, keep last), reliable on request."""
+        reliability = ReliabilityPolicy.RELIABLE if self.config.reliable_input else qos_profile_sensor_data.reliability
+        return QoSProfile(history=qos_profile_sensor_data.history, depth=self.config.sync_queue_size,
+                          reliability=reliability, durability=qos_profile_sensor_data.durability)
+
     def _subscribe(self) -> None:
-        mode = self.config.mode
+        mode, qos = self.config.mode, self._input_qos()
         if mode == "keypoints":
-            self.create_subscription(Keypoints2DArray, "keypoints", lambda m: self._on_input("keypoints", m),
-                                     qos_profile_sensor_data)
+            self.create_subscription(Keypoints2DArray, "keypoints", lambda m: self._on_input("keypoints", m), qos)
         else:
             image_type = CompressedImage if self.config.compressed_input else Image
-            self.create_subscription(image_type, "image", lambda m: self._on_input("image", m), qos_profile_sensor_data)
+            self.create_subscription(image_type, "image", lambda m: self._on_input("image", m), qos)
         if mode == "top_down":
             from vision_msgs.msg import Detection2DArray  # only top-down mode needs vision_msgs
 
-            self.create_subscription(Detection2DArray, "detections", lambda m: self._on_input("detections", m),
-                                     qos_profile_sensor_data)
-        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos_profile_sensor_data)
+            self.create_subscription(Detection2DArray, "detections", lambda m: self._on_input("detections", m), qos)
+        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos)
 
     # Executor thread: pair messages, hand complete sets to the worker.
     def _on_input(self, stream: str, message: Any) -> None:

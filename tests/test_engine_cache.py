@@ -133,3 +133,13 @@ def test_unwritable_cache_still_returns_the_engine(tmp_path, model, caplog):
     with caplog.at_level(logging.WARNING):
         engine, built = EngineCache(blocker / "cache").get_or_build(key_for(model), Counter(), bytes.upper)
     assert built and engine == b"BUILT-ENGINE" and "cannot write engine cache" in caplog.text
+
+
+def test_default_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    from poselifter_core.runtime.engine_cache import CACHE_ENV, default_cache_dir
+
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "poselifter" / "engines"
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "engines"))
+    assert default_cache_dir() == tmp_path / "engines"

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..runtime.backend import BackendError
-from ..runtime.engine_cache import PRECISIONS
+from ..runtime.engine_cache import PRECISIONS, default_cache_dir
 from ..runtime.tensorrt_backend import ensure_engine, tensorrt_status
 
 
@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "image. Does nothing if a valid engine for this TensorRT version, GPU, precision, profile and "
                     "ONNX file is already cached. Needs TensorRT and a CUDA GPU; exits with 2 otherwise.")
     parser.add_argument("onnx", help="ONNX model (poselifter export)")
-    parser.add_argument("--cache-dir", required=True, help="engine cache directory")
+    parser.add_argument("--cache-dir", help="engine cache directory (default: $POSELIFTER_ENGINE_CACHE, else "
+                        "~/.cache/poselifter/engines: where infer, the ROS node and bag look)")
     parser.add_argument("--precision", choices=PRECISIONS, default="fp16")
     parser.add_argument("--max-batch", type=int, default=64, help="largest batch (people per call) of the profile")
     parser.add_argument("--opt-batch", type=int, default=None, help="batch the profile is tuned for (default: max)")
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"poselifter build-engine: TensorRT is not usable here: {reason}", file=sys.stderr)
         return 2
     try:
-        path, built = ensure_engine(args.onnx, args.cache_dir, args.precision, args.max_batch, args.opt_batch)
+        path, built = ensure_engine(args.onnx, args.cache_dir or default_cache_dir(), args.precision, args.max_batch, args.opt_batch)
     except BackendError as error:
         print(f"poselifter build-engine: error: {error}", file=sys.stderr)
         return 2

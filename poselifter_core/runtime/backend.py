@@ -147,6 +147,7 @@ def create_backend(setting: str, onnx_path: str | Path | None, torch_module_fact
     the PyTorch module (``torch`` backend and last fallback of ``auto``), whose input/output names
     come from ``signature`` or else from the ONNX file. ``cache_dir`` holds TensorRT engines
     (``precision`` ``fp16``/``fp32``, optimisation profile for batch 1..``max_batch``).
+    Without ``cache_dir``, :func:`~.engine_cache.default_cache_dir` is used.
     ``threads`` sets ONNX Runtime's intra-op threads (default: physical cores). A model that
     exists only as ONNX (no ``torch_module_factory``) and whose file is missing raises
     ``FileNotFoundError``.
@@ -183,13 +184,15 @@ def create_backend(setting: str, onnx_path: str | Path | None, torch_module_fact
 
 
 def _tensorrt(onnx_path: str | Path | None, cache_dir: str | Path | None, precision: str, max_batch: int) -> InferenceBackend:
+    from .engine_cache import default_cache_dir
     from .tensorrt_backend import TensorRTBackend, tensorrt_status
 
     available, reason = tensorrt_status()
     if not available:
         raise BackendError(reason)
-    if onnx_path is None or cache_dir is None:
-        raise BackendError("TensorRT needs an ONNX file and an engine cache directory")
+    if onnx_path is None:
+        raise BackendError("TensorRT needs an ONNX file")
+    cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
     try:
         return TensorRTBackend(onnx_path, cache_dir, precision=precision, max_batch=max_batch)
     except BackendError:

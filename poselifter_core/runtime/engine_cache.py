@@ -28,6 +28,17 @@ from .onnx_model import read_signature
 LOG = logging.getLogger(__name__)
 
 MAGIC = b"POSELIFTER-TRT-ENGINE-1\n"
+#: Environment variable that overrides :func:`default_cache_dir`.
+CACHE_ENV = "POSELIFTER_ENGINE_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """Where engines go when no directory is given: ``$POSELIFTER_ENGINE_CACHE``, else
+    ``$XDG_CACHE_HOME/poselifter/engines`` (``~/.cache/poselifter/engines``), so that ``auto``
+    can use TensorRT from ``infer``, the node and ``bag`` and builds each engine only once."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "poselifter" / "engines"
 _LENGTH = struct.Struct(">I")
 T = TypeVar("T")
 

@@ -61,7 +61,8 @@ def _launch_arguments() -> list[DeclareLaunchArgument]:
             description="Lifter checkpoint (.pt) or ONNX file; empty: the params file's value"),
         DeclareLaunchArgument(
             "pose2d_model", default_value="",
-            description="MoveNet MultiPose ONNX file; empty: the params file's value"),
+            description="2D model: MoveNet .onnx, exported top-down .onnx, train-2d checkpoint or keypoint-model "
+                        ".yaml; empty: the params file's value"),
         DeclareLaunchArgument(
             "use_rviz", default_value="false",
             description="Also start RViz with config/pose3d.rviz (markers and debug image)"),

@@ -3,7 +3,7 @@
 ``launch`` and ``launch_ros`` come with a ROS 2 distribution and cannot be installed here, so the
 launch file is read as a syntax tree and never imported: its arguments, the node it starts (package,
 executable, name, remappings, parameters) and the RViz node are checked against what the node and
-config/pose3d.rviz expect. The node itself is tested in tests/ros/ by starting its installed
+config/pose3d.rviz expect. The node itself is tested in tests/ros_node/ by starting its installed
 executable with the same params file.
 """
 from __future__ import annotations

@@ -16,7 +16,7 @@ from poselifter_core.runtime.lifter_runtime import LifterRuntime
 from poselifter_core.skeleton import H36M17
 from poselifter_ros.probe import person_frame
 
-from ros_inputs import FRAME_ID, camera_info, image, keypoints
+from .ros_inputs import FRAME_ID, camera_info, image, keypoints
 
 SKELETONS, MARKERS = "/pose3d/skeletons", "/pose3d/markers"
 REPLY_TIMEOUT_S = 30.0
@@ -135,7 +135,7 @@ def test_compressed_image_input(probe, start_node):
     from PIL import Image as PILImage
     from sensor_msgs.msg import CompressedImage
 
-    from ros_inputs import header
+    from .ros_inputs import header
 
     probe.record(Skeleton3DArray, SKELETONS)
     start_node({"backend": "onnxruntime-cpu", "compressed_input": True, "min_valid_joints": 7, "publish_markers": False})

@@ -9,7 +9,7 @@ from poselifter_msgs.msg import Skeleton3DArray
 from sensor_msgs.msg import CameraInfo, Image
 
 from poselifter_ros.probe import person_frame
-from ros_inputs import FRAME_ID, camera_info, detections, header, image
+from .ros_inputs import FRAME_ID, camera_info, detections, header, image
 
 SKELETONS = "/pose3d/skeletons"
 TIMEOUT_S = 30.0

@@ -1,0 +1,97 @@
+"""The duck-typed ROS message readers and the frame processor, on plain namespaces shaped like
+the messages (the node and bag tests run them on real rclpy / rosbags messages)."""
+from types import SimpleNamespace as Msg
+
+import numpy as np
+import pytest
+
+from poselifter_core.rosmsg.frames import FrameConfig, FrameProcessor
+from poselifter_core.rosmsg.inputs import boxes_from_detections, intrinsics_from_camera_info, people_from_keypoints
+from poselifter_core.sync import Match
+
+
+def header(stamp_ns=0, frame_id="cam"):
+    return Msg(stamp=Msg(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9), frame_id=frame_id)
+
+
+def info(k, p=None, width=640, height=480):
+    return Msg(header=header(), k=k, p=p if p is not None else [0.0] * 12, width=width, height=height)
+
+
+K = [500.0, 0.0, 320.0, 0.0, 510.0, 240.0, 0.0, 0.0, 1.0]
+P = [450.0, 0.0, 300.0, 0.0, 0.0, 455.0, 250.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+
+
+def test_camera_info_k_or_p_and_zero_k_rejected():
+    assert intrinsics_from_camera_info(info(K, P)).as_array().tolist() == [500.0, 510.0, 320.0, 240.0]
+    assert intrinsics_from_camera_info(info(K, P), use_projection=True).as_array().tolist() == [450.0, 455.0, 300.0, 250.0]
+    with pytest.raises(ValueError, match="CameraInfo K rejected: K is all zeros"):
+        intrinsics_from_camera_info(info([0.0] * 9))
+    with pytest.raises(ValueError, match="CameraInfo P rejected"):
+        intrinsics_from_camera_info(info(K), use_projection=True)
+
+
+def detection(box_id, cx, cy, w, h, class_id="person", score=0.9, humble=True):
+    center = Msg(position=Msg(x=cx, y=cy), theta=0.0) if humble else Msg(x=cx, y=cy, theta=0.0)
+    return Msg(id=box_id, bbox=Msg(center=center, size_x=w, size_y=h),
+               results=[Msg(hypothesis=Msg(class_id=class_id, score=score))])
+
+
+def test_detection_boxes_clipped_filtered_and_counted():
+    message = Msg(detections=[
+        detection("a", 100, 100, 60, 120), detection("edge", 630, 240, 40, 100),
+        detection("nan", float("nan"), 10, 5, 5), detection("outside", 900, 100, 50, 50),
+        detection("sliver", 639.0, 100, 2.0, 50), detection("dog", 50, 50, 10, 10, class_id="dog"),
+        detection("weak", 50, 50, 10, 10, score=0.1), detection("foxy", 200, 200, 20, 20, humble=False)])
+    found = boxes_from_detections(message, (640, 480), class_ids=("person",), min_score=0.5)
+    assert found.ids == ["a", "edge", "foxy"]
+    np.testing.assert_allclose(found.boxes, [[70, 40, 130, 160], [610, 190, 639, 290], [190, 190, 210, 210]])
+    assert found.skipped == {"detection box not finite or empty": 1, "detection box outside the image": 1,
+                             "detection box degenerate after clipping": 1, "detection of another class": 1,
+                             "detection score below threshold": 1}
+    assert boxes_from_detections(message, (640, 480)).ids[-2:] == ["weak", "foxy"]  # any class, any score
+
+
+def person(layout="coco17", n=17, scores=None, xy=None, box=(0.0, 0.0, 0.0, 0.0)):
+    xy = xy if xy is not None else [(10.0 + i, 20.0 + 2 * i) for i in range(n)]
+    scores = scores if scores is not None else [0.8] * n
+    return Msg(id="p", layout=layout, score=0.7, box=list(box),
+               keypoints=[Msg(x=x, y=y, score=s) for (x, y), s in zip(xy, scores)])
+
+
+def test_keypoints_parsed_missing_joints_and_bad_people_counted():
+    scores = [0.8] * 16 + [0.0]
+    xy = [(10.0 + i, 20.0 + 2 * i) for i in range(16)] + [(float("nan"), 0.0)]  # a missing joint may be NaN
+    message = Msg(people=[person(scores=scores, xy=xy), person(layout="openpose25"), person(n=12),
+                          person(xy=[(float("inf"), 0.0)] * 17)])
+    people, skipped = people_from_keypoints(message)
+    assert len(people) == 1 and people[0].id == "p" and people[0].skeleton.name == "coco17"
+    assert np.isnan(people[0].keypoints[16]).all() and people[0].box.tolist() == [10.0, 20.0, 25.0, 50.0]
+    assert skipped == {"unknown keypoint layout": 1, "wrong number of keypoints": 1, "keypoint coordinates not finite": 1}
+
+
+class NoPeople:
+    """A stand-in cascade for the frame logic: records what it was asked to lift."""
+
+    def __init__(self):
+        self.calls = []
+
+    def lift_people(self, people, intrinsics, size):
+        from poselifter_core.camera import Intrinsics
+        from poselifter_core.cascade import CascadeResult
+
+        self.calls.append((people, intrinsics, size))
+        return CascadeResult([], intrinsics or Intrinsics.from_fov(*size, 60.0), intrinsics is None)
+
+
+def test_frames_wait_for_camera_info_unless_told_not_to():
+    keypoints = Msg(header=header(5, "optical"), people=[])
+    strict = FrameProcessor(NoPeople(), FrameConfig(mode="keypoints"))
+    frame = strict.process(Match(5, {"keypoints": keypoints}))
+    assert frame.error_kind == "no valid camera info" and frame.result is None
+    frame = strict.process(Match(5, {"keypoints": keypoints, "camera_info": info(K)}))
+    assert not frame.error_kind and frame.frame_id == "optical" and not frame.result.intrinsics_assumed
+    lenient = FrameProcessor(NoPeople(), FrameConfig(mode="keypoints", require_camera_info=False))
+    assert lenient.process(Match(5, {"keypoints": keypoints})).error_kind == "bad keypoints"  # no size to assume a FOV from
+    with pytest.raises(ValueError, match="mode must be one of"):
+        FrameConfig(mode="sideways")

@@ -9,6 +9,7 @@ published pose.
 """
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -54,9 +55,28 @@ def _descriptor(default: Any, spec: dict) -> ParameterDescriptor:
     return descriptor
 
 
+class _RosLogHandler(logging.Handler):
+    """Forwards the core's Python log records (e.g. which backend each model runs on, and why) to
+    the node's ROS logger, so they reach the console and /rosout like the node's own."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__(logging.INFO)
+        self.node = node
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger = self.node.get_logger()
+        log = logger.error if record.levelno >= logging.ERROR else (
+            logger.warning if record.levelno >= logging.WARNING else logger.info)
+        log(f"{record.name}: {record.getMessage()}")
+
+
 class Pose3DNode(Node):
     def __init__(self, node_name: str = NODE_NAME, **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
+        self._log_handler = _RosLogHandler(self)
+        core_log = logging.getLogger("poselifter_core")
+        core_log.setLevel(logging.INFO)
+        core_log.addHandler(self._log_handler)
         self.config = self._declare_parameters()
         cascade = build_cascade(self.config.lifter_model or None, self.config.pose2d_model or None,
                                 self.config.cascade_config(), self.config.backend)
@@ -168,6 +188,7 @@ class Pose3DNode(Node):
     def destroy_node(self) -> None:
         self.slot.close()
         self._worker.join(timeout=5.0)
+        logging.getLogger("poselifter_core").removeHandler(self._log_handler)
         super().destroy_node()
 
 

@@ -36,7 +36,7 @@ def test_keypoints_mode_known_answer(probe, start_node):
     truth_m = data.joints_3d[picks].astype(np.float64) / 1000.0
     xy = project(truth_m * 1000.0, np.array(K_TEST))
     probe.record(Skeleton3DArray, SKELETONS)
-    start_node({"mode": "keypoints", "backend": "onnxruntime-cpu"})
+    node = start_node({"mode": "keypoints", "backend": "onnxruntime-cpu"})
     info_pub = probe.node.create_publisher(CameraInfo, "/camera_info", 10)
     keypoints_pub = probe.node.create_publisher(Keypoints2DArray, "/keypoints", 10)
     probe.repeat(info_pub, camera_info(*K_TEST, 640, 480))
@@ -46,6 +46,7 @@ def test_keypoints_mode_known_answer(probe, start_node):
     stamp = sent[-1].header.stamp.sec * 10**9 + sent[-1].header.stamp.nanosec
 
     reply = probe.messages(SKELETONS)[0]
+    assert "lifter: using backend onnxruntime-cpu (requested)" in node.log()  # the choice reaches the ROS log
     assert reply.header.frame_id == FRAME_ID
     assert reply.header.stamp.sec * 10**9 + reply.header.stamp.nanosec == stamp
     assert [s.id for s in reply.skeletons] == [f"person{i}" for i in range(len(picks))]

@@ -3,7 +3,7 @@
 A bag (sqlite3 or MCAP) is read with rosbags. The input topics (image or compressed image,
 camera info, detections or external keypoints, by input mode) are given or found by message
 type. Their messages go, in log-time order, through the same :class:`~.rosmsg.frames.FrameProcessor`
-and synchronizer as the node: a CameraInfo that fails :meth:`~.rosmsg.frames.FrameProcessor.check_camera_info`
+and synchronizer as the node: a CameraInfo that :meth:`~.rosmsg.frames.FrameProcessor.add` rejects
 is counted and never reaches the synchronizer. Every processed frame becomes a
 poselifter_msgs/Skeleton3DArray and a visualization_msgs/MarkerArray in a new bag, stamped with the
 image's stamp and frame and logged at the log time of the message that completed the frame's
@@ -29,7 +29,6 @@ from .rosbags_factory import message_factory
 from .rosbags_types import poselifter_typestore, register_bag_types
 from .rosmsg import outputs
 from .rosmsg.frames import Frame, FrameConfig, FrameProcessor
-from .rosmsg.inputs import stamp_ns
 
 SKELETONS_TYPE = "poselifter_msgs/msg/Skeleton3DArray"
 MARKERS_TYPE = "visualization_msgs/msg/MarkerArray"
@@ -232,7 +231,7 @@ class _OutputBag:
 def process_bag(plan: BagPlan, cascade: Pose3DEstimator, progress: bool = True) -> BagSummary:
     """Run ``cascade`` over the planned bag and write the output bag (see the module doc)."""
     processor = FrameProcessor(cascade, plan.config.frame)
-    synchronizer = processor.make_synchronizer()
+    synchronizer = processor.synchronizer
     stream_of = {topic: stream for stream, topic in plan.streams.items()}
     summary = BagSummary()
     writer = Writer(plan.output, version=BAG_VERSION, storage_plugin=STORAGES[plan.storage])
@@ -251,13 +250,12 @@ def process_bag(plan: BagPlan, cascade: Pose3DEstimator, progress: bool = True) 
             except SerdeError:
                 summary.undecodable[connection.topic] += 1
                 continue
-            if stream == "camera_info":
-                try:
-                    processor.check_camera_info(message)
-                except ValueError as error:
-                    summary.camera_infos_rejected[str(error)] += 1
-                    continue
-            for match in synchronizer.add(stream, stamp_ns(message.header), message):
+            try:
+                matches = processor.add(stream, message)
+            except ValueError as error:  # only a rejected CameraInfo raises
+                summary.camera_infos_rejected[str(error)] += 1
+                continue
+            for match in matches:
                 frame = processor.process(match)
                 summary.add(frame)
                 if frame.result is not None:

@@ -67,7 +67,9 @@ class CascadeResult:
 
 
 class Pose3DEstimator:
-    def __init__(self, estimator: Pose2DEstimator, lifter: Lifter, config: CascadeConfig = CascadeConfig()) -> None:
+    """The cascade. Without a 2D ``estimator`` it only lifts given 2D people (:meth:`lift_people`)."""
+
+    def __init__(self, estimator: Pose2DEstimator | None, lifter: Lifter, config: CascadeConfig = CascadeConfig()) -> None:
         self.estimator = estimator
         self.lifter = lifter
         self.config = config
@@ -79,6 +81,8 @@ class Pose3DEstimator:
 
         ``box_ids`` (one per box) become the people's ``id`` so results can be traced to detections.
         """
+        if self.estimator is None:
+            raise ValueError("this cascade has no 2D stage: it lifts given 2D people only (lift_people)")
         image = check_image(image)
         if box_ids is not None and (boxes is None or len(box_ids) != len(boxes)):
             raise ValueError("box_ids needs boxes and exactly one id per box")

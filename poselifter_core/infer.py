@@ -82,10 +82,13 @@ def load_pose2d(pose2d_path: str | Path | None = None, backend: str = "auto") ->
 
 
 def build_cascade(lifter_path: str | Path | None = None, pose2d_path: str | Path | None = None,
-                  config: CascadeConfig = CascadeConfig(), backend: str = "auto") -> Pose3DEstimator:
+                  config: CascadeConfig = CascadeConfig(), backend: str = "auto",
+                  lift_only: bool = False) -> Pose3DEstimator:
     """The 2D stage (default: the shipped MoveNet, see :func:`load_pose2d`) + a lifter (default:
-    the shipped one), both on the one ``backend`` setting."""
-    return Pose3DEstimator(load_pose2d(pose2d_path, backend), load_lifter_runtime(lifter_path, backend), config)
+    the shipped one), both on the one ``backend`` setting. ``lift_only`` leaves the 2D stage out,
+    for 2D people from elsewhere (no 2D model is loaded)."""
+    pose2d = None if lift_only else load_pose2d(pose2d_path, backend)
+    return Pose3DEstimator(pose2d, load_lifter_runtime(lifter_path, backend), config)
 
 
 def result_to_dict(result: CascadeResult) -> dict:

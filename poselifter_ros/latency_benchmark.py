@@ -30,17 +30,14 @@ from poselifter_core.rosmsg import outputs
 
 from .message_factory import make
 from .node_process import NodeProcess
-from .probe import Probe, person_frame
+from .probe import Probe, camera_info, person_frame
 
 SKELETONS = "/pose3d/skeletons"
 WARMUP_TIMEOUT_S = 60.0
 DRAIN_S = 2.0
 
 
-def _camera_info() -> CameraInfo:
-    k = [600.0, 0.0, 319.5, 0.0, 600.0, 239.5, 0.0, 0.0, 1.0]
-    return CameraInfo(header=outputs.header(make, 0, "camera_optical_frame"), width=640, height=480, k=k,
-                      p=k[:3] + [0.0] + k[3:6] + [0.0] + k[6:] + [0.0])
+FRAME_ID = "camera_optical_frame"
 
 
 def measure(rate_hz: float, seconds: float, backend: str, reliable: bool, params_file: Path, log_dir: Path) -> dict:
@@ -51,12 +48,13 @@ def measure(rate_hz: float, seconds: float, backend: str, reliable: bool, params
     try:
         probe.record(Skeleton3DArray, SKELETONS)
         probe.record(DiagnosticArray, "/diagnostics")
-        probe.repeat(probe.node.create_publisher(CameraInfo, "/camera_info", 10), _camera_info())
+        probe.repeat(probe.node.create_publisher(CameraInfo, "/camera_info", 10),
+                     camera_info(600.0, 600.0, 319.5, 239.5, 640, 480, FRAME_ID))
         publisher = probe.node.create_publisher(Image, "/image", 10)
         fields = rgb_to_image_fields(person_frame())
 
         def frame() -> Image:
-            return Image(header=outputs.header(make, time.time_ns(), "camera_optical_frame"), **fields)
+            return Image(header=outputs.header(make, time.time_ns(), FRAME_ID), **fields)
 
         probe.publish_until(publisher, frame, lambda: probe.messages(SKELETONS), WARMUP_TIMEOUT_S, "the first reply")
         warm_replies = len(probe.messages(SKELETONS))
@@ -80,7 +78,7 @@ def measure(rate_hz: float, seconds: float, backend: str, reliable: bool, params
         return {"rate_hz": rate_hz, "seconds": seconds, "input_qos": "reliable" if reliable else "best_effort",
                 "sent": len(sent), "replies": int(latencies.size),
                 "dropped_ratio": round(1.0 - latencies.size / len(sent), 3),
-                "received_by_node": counts.get("image_received", 0),
+                "received_by_node": counts.get("sync image received", 0),
                 "dropped_by_node": counts.get("frames_dropped_newest_wins", 0),
                 "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies.size else None,
                 "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1) if latencies.size else None,
@@ -96,7 +94,7 @@ def _node_counts(probe: Probe) -> dict[str, int]:
     if not messages:
         return {}
     values = {v.key: v.value for v in messages[-1].status[0].values}
-    return {key: int(values[key]) for key in ("image_received", "frames_dropped_newest_wins") if key in values}
+    return {key: int(values[key]) for key in ("sync image received", "frames_dropped_newest_wins") if key in values}
 
 
 def markdown(rows: list[dict], backend: str) -> str:

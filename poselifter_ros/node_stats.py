@@ -17,7 +17,7 @@ LATENCY_WINDOW = 300
 class NodeStats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.counts: Counter = Counter()  # frames_in, frames_processed, people_lifted, camera_info_rejected, ...
+        self.counts: Counter = Counter()  # frames_processed, people_lifted, camera_info_rejected
         self.frame_skips: Counter = Counter()  # reason -> frames not processed
         self.people_skips: Counter = Counter()  # reason -> people not lifted
         self.latency_ms: deque[float] = deque(maxlen=LATENCY_WINDOW)  # input stamp -> published

@@ -28,7 +28,6 @@ from poselifter_core.images import rgb_to_image_fields
 from poselifter_core.infer import build_cascade
 from poselifter_core.rosmsg import outputs
 from poselifter_core.rosmsg.frames import Frame, FrameProcessor
-from poselifter_core.rosmsg.inputs import stamp_ns
 from poselifter_core.sync import Match
 from poselifter_msgs.msg import Keypoints2DArray, Skeleton3DArray
 
@@ -79,12 +78,11 @@ class Pose3DNode(Node):
         core_log.addHandler(self._log_handler)
         self.config = self._declare_parameters()
         cascade = build_cascade(self.config.lifter_model or None, self.config.pose2d_model or None,
-                                self.config.cascade_config(), self.config.backend)
+                                self.config.cascade_config(), self.config.backend,
+                                lift_only=self.config.mode == "keypoints")
         self.processor = FrameProcessor(cascade, self.config.frame_config())
-        self.sync = self.processor.make_synchronizer()
         self.slot: LatestSlot[Match] = LatestSlot()
         self.stats = NodeStats()
-        self._camera_info_seen = False
 
         self.skeleton_pub = self.create_publisher(Skeleton3DArray, "~/skeletons", OUTPUT_QOS_DEPTH)
         self.marker_pub = (self.create_publisher(MarkerArray, "~/markers", OUTPUT_QOS_DEPTH)
@@ -123,25 +121,19 @@ class Pose3DNode(Node):
             from vision_msgs.msg import Detection2DArray  # only top-down mode needs vision_msgs
 
             self.create_subscription(Detection2DArray, "detections", lambda m: self._on_input("detections", m), qos)
-        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, qos)
+        self.create_subscription(CameraInfo, "camera_info", lambda m: self._on_input("camera_info", m), qos)
 
     # Executor thread: pair messages, hand complete sets to the worker.
     def _on_input(self, stream: str, message: Any) -> None:
-        self.stats.count(f"{stream}_received")
-        for match in self.sync.add(stream, stamp_ns(message.header), message):
-            self.slot.put(match)
-
-    def _on_camera_info(self, message: CameraInfo) -> None:
-        self.stats.count("camera_info_received")
         try:
-            self.processor.check_camera_info(message)
-        except ValueError as error:
-            self.stats.count("camera_info_rejected")
+            matches = self.processor.add(stream, message)
+        except ValueError as error:  # only a rejected CameraInfo raises
+            self.stats.count(f"{stream}_rejected")
             self.get_logger().warning(f"{error}; keeping the previous CameraInfo",
                                       throttle_duration_sec=LOG_THROTTLE_S)
             return
-        self._camera_info_seen = True
-        self.sync.add("camera_info", stamp_ns(message.header), message)
+        for match in matches:
+            self.slot.put(match)
 
     # Worker thread: decode, run the cascade, publish.
     def _work(self) -> None:
@@ -180,8 +172,9 @@ class Pose3DNode(Node):
         return Image(header=header, **rgb_to_image_fields(draw_2d(frame.image, frame.result)))
 
     def _publish_diagnostics(self) -> None:
-        waiting = self.config.require_camera_info and not self._camera_info_seen
-        status = self.stats.status(f"{self.get_name()}: pose3d pipeline", self.slot.dropped, self.sync.stats, waiting)
+        waiting = self.config.require_camera_info and not self.processor.has_camera_info()
+        status = self.stats.status(f"{self.get_name()}: pose3d pipeline", self.slot.dropped,
+                                   self.processor.synchronizer.stats, waiting)
         self.diagnostics_pub.publish(DiagnosticArray(header=outputs.header(
             make, self.get_clock().now().nanoseconds, ""), status=[status]))
 

@@ -11,6 +11,11 @@ import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo
+
+from poselifter_core.rosmsg import outputs
+
+from .message_factory import make
 
 
 def person_frame() -> np.ndarray:
@@ -21,6 +26,15 @@ def person_frame() -> np.ndarray:
     canvas = np.full((480, 640, 3), 90, dtype=np.uint8)
     canvas[:, 64:576] = astronaut()[32:512]
     return canvas
+
+
+def camera_info(fx: float, fy: float, cx: float, cy: float, width: int, height: int, frame_id: str,
+                stamp_ns: int = 0) -> CameraInfo:
+    """A pinhole CameraInfo without distortion: K and, for rectified use, the same in P."""
+    k = [fx, 0.0, cx, 0.0, fy, cy, 0.0, 0.0, 1.0]
+    return CameraInfo(header=outputs.header(make, stamp_ns, frame_id), width=width, height=height,
+                      distortion_model="plumb_bob", d=[0.0] * 5, k=k, p=k[:3] + [0.0] + k[3:6] + [0.0] + k[6:] + [0.0],
+                      r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
 
 
 class Probe:

@@ -182,3 +182,14 @@ def test_load_image_converts_grey_16bit_and_alpha_files(tmp_path):
     (tmp_path / "broken.png").write_bytes(b"not an image")
     with pytest.raises(ValueError, match="cannot read image"):
         load_image(tmp_path / "broken.png")
+
+
+def test_lift_only_cascade_loads_no_2d_model_and_refuses_images():
+    """Keypoints-only users (node mode keypoints, bag --mode keypoints) need no 2D model: the
+    torch backend works although MoveNet exists only as ONNX."""
+    from poselifter_core.infer import build_cascade
+
+    cascade = build_cascade(backend="torch", lift_only=True)
+    assert cascade.estimator is None
+    with pytest.raises(ValueError, match="no 2D stage"):
+        cascade.process(np.zeros((48, 64, 3), dtype=np.uint8))

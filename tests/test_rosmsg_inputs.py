@@ -95,3 +95,15 @@ def test_frames_wait_for_camera_info_unless_told_not_to():
     assert lenient.process(Match(5, {"keypoints": keypoints})).error_kind == "bad keypoints"  # no size to assume a FOV from
     with pytest.raises(ValueError, match="mode must be one of"):
         FrameConfig(mode="sideways")
+
+
+def test_processor_add_keeps_invalid_camera_info_out_of_the_synchronizer():
+    processor = FrameProcessor(NoPeople(), FrameConfig(mode="keypoints"))
+    with pytest.raises(ValueError, match="all zeros"):
+        processor.add("camera_info", info([0.0] * 9))
+    assert not processor.has_camera_info()
+    assert processor.add("camera_info", info(K)) == [] and processor.has_camera_info()
+    with pytest.raises(ValueError, match="all zeros"):
+        processor.add("camera_info", info([0.0] * 9))  # rejected: the valid one stays
+    (match,) = processor.add("keypoints", Msg(header=header(7, "optical"), people=[]))
+    assert match.messages["camera_info"].k == K and processor.process(match).result is not None

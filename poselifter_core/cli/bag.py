@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     config = bag_config(args)
     plan = plan_bag(args.input, args.output, config)
     print("inputs: " + ", ".join(f"{stream} {topic}" for stream, topic in plan.streams.items()))
-    cascade = build_cascade(config.lifter or None, config.pose2d or None, config.cascade, config.backend)
+    cascade = build_cascade(config.lifter or None, config.pose2d or None, config.cascade, config.backend,
+                            lift_only=config.frame.mode == "keypoints")
     summary = process_bag(plan, cascade, progress=not args.no_progress)
     print(summary)
     print(f"written: {plan.output} ({plan.storage})")

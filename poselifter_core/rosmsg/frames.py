@@ -10,8 +10,7 @@ Input modes (``FrameConfig.mode``):
   ``camera_info``; only the lifter runs.
 
 ``camera_info`` is latched (its latest valid message is used, whatever its stamp) and checked on
-arrival with :meth:`FrameProcessor.check_camera_info`, so an invalid one never replaces a good
-one. Without any valid CameraInfo, a frame is skipped while ``require_camera_info`` is set;
+arrival by :meth:`FrameProcessor.add`, so an invalid one never replaces a good one. Without any valid CameraInfo, a frame is skipped while ``require_camera_info`` is set;
 otherwise the cascade assumes a camera with its ``default_hfov_deg`` field of view and every
 skeleton says ``metric_depth = False``.
 """
@@ -26,7 +25,8 @@ import numpy as np
 from ..camera import Intrinsics
 from ..cascade import CascadeResult, Pose3DEstimator
 from ..sync import Match, TimestampSynchronizer
-from .inputs import boxes_from_detections, image_from_message, intrinsics_from_camera_info, people_from_keypoints
+from .inputs import (boxes_from_detections, image_from_message, intrinsics_from_camera_info, people_from_keypoints,
+                     stamp_ns)
 
 MODES = ("bottom_up", "top_down", "keypoints")
 
@@ -61,17 +61,27 @@ class Frame:
 
 
 class FrameProcessor:
-    """Turns synchronized messages into cascade results (see the module doc)."""
+    """Pairs input messages and turns the complete sets into cascade results (see the module doc)."""
 
     def __init__(self, cascade: Pose3DEstimator, config: FrameConfig = FrameConfig()) -> None:
         self.cascade = cascade
         self.config = config
         self.pivot = "keypoints" if config.mode == "keypoints" else "image"
+        required = (self.pivot,) + (("detections",) if config.mode == "top_down" else ())
+        self.synchronizer = TimestampSynchronizer(required, optional=("camera_info",), latched=("camera_info",),
+                                                  slop_s=config.sync_slop_s, queue_size=config.sync_queue_size)
 
-    def make_synchronizer(self) -> TimestampSynchronizer:
-        required = (self.pivot,) + (("detections",) if self.config.mode == "top_down" else ())
-        return TimestampSynchronizer(required, optional=("camera_info",), latched=("camera_info",),
-                                     slop_s=self.config.sync_slop_s, queue_size=self.config.sync_queue_size)
+    def add(self, stream: str, message: Any) -> list[Match]:
+        """Offer one message of ``stream`` (``image``, ``camera_info``, ``detections`` or
+        ``keypoints``); returns the synchronized set it completes, if any. A CameraInfo that
+        :meth:`check_camera_info` rejects raises ValueError and is not stored."""
+        if stream == "camera_info":
+            self.check_camera_info(message)
+        return self.synchronizer.add(stream, stamp_ns(message.header), message)
+
+    def has_camera_info(self) -> bool:
+        """Whether a valid CameraInfo has arrived (it is then held for every later frame)."""
+        return self.synchronizer.pending()["camera_info"] > 0
 
     def check_camera_info(self, info: Any) -> Intrinsics:
         """The intrinsics of a CameraInfo, or ValueError saying why it cannot be used."""

@@ -2,26 +2,24 @@
 from __future__ import annotations
 
 import numpy as np
-from builtin_interfaces.msg import Time
 from poselifter_msgs.msg import Keypoint2D, Keypoints2D, Keypoints2DArray
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from poselifter_core.images import rgb_to_image_fields
+from poselifter_core.rosmsg import outputs
+from poselifter_ros import probe
+from poselifter_ros.message_factory import make
 
 FRAME_ID = "test_camera_optical_frame"
 
 
 def header(stamp_ns: int, frame_id: str = FRAME_ID) -> Header:
-    sec, nanosec = divmod(stamp_ns, 10**9)
-    return Header(stamp=Time(sec=sec, nanosec=nanosec), frame_id=frame_id)
+    return outputs.header(make, stamp_ns, frame_id)
 
 
 def camera_info(fx: float, fy: float, cx: float, cy: float, width: int, height: int, stamp_ns: int = 0) -> CameraInfo:
-    k = [fx, 0.0, cx, 0.0, fy, cy, 0.0, 0.0, 1.0]
-    return CameraInfo(header=header(stamp_ns), width=width, height=height, distortion_model="plumb_bob",
-                      d=[0.0] * 5, k=k, p=[fx, 0.0, cx, 0.0, 0.0, fy, cy, 0.0, 0.0, 0.0, 1.0, 0.0],
-                      r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
+    return probe.camera_info(fx, fy, cx, cy, width, height, FRAME_ID, stamp_ns)
 
 
 def image(rgb: np.ndarray, stamp_ns: int, encoding: str = "rgb8") -> Image:

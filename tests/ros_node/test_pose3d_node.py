@@ -126,7 +126,7 @@ def test_image_mode_full_cascade(probe, start_node):
     probe.wait_for(lambda: processed() >= len(replies), 5.0, "diagnostics counting every reply")
     values = {v.key: v.value for v in status().values}
     assert status().name == "pose3d: pose3d pipeline" and int(values["people_lifted"]) == processed()
-    assert float(values["latency_ms_p50"]) > 0 and int(values["image_received"]) >= processed()
+    assert float(values["latency_ms_p50"]) > 0 and int(values["sync image received"]) >= processed()
 
 
 def test_compressed_image_input(probe, start_node):

@@ -126,7 +126,7 @@ def test_bad_messages_and_bursts(probe, start_node):
     skipped = sum(int(v) for k, v in values.items() if k.startswith("frames_skipped: "))
     discarded = int(values["sync image overflow"]) + int(values["sync image unmatched"])
     assert int(values["frames_processed"]) + skipped + int(values["frames_dropped_newest_wins"]) + discarded == \
-        int(values["image_received"])
+        int(values["sync image received"])
     # ... so a frame's latency stays bounded instead of growing with the burst.
     assert float(values["latency_ms_p95"]) < 1000.0
     assert int(values["frames_skipped: bad image"]) == len(bad_images)

@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ROS_STAMP := $(VENV)/.ros-installed
 ROS_SETUP := build/ros/install/setup.bash
-ROS_SOURCES := $(wildcard ros/*/package.xml ros/*/setup.py ros/*/CMakeLists.txt ros/*/msg/*.msg \
+ROS_SOURCES := $(wildcard ros/*/package.xml ros/*/setup.cfg ros/*/CMakeLists.txt msg/*.msg \
                           tests/ros_interfaces/*/package.xml tests/ros_interfaces/*/msg/*.msg)
 
 # Sample photos for the main job: OpenCV's sample data from Debian's opencv-doc package.
@@ -37,7 +37,7 @@ ros: $(ROS_SETUP)
 # End-to-end latency of the installed ROS node over DDS (numbers in docs/benchmarks.md).
 ros-benchmark: $(ROS_SETUP)
 	bash -c 'source $(ROS_SETUP) && pose3d=build/ros/install/poselifter_ros/lib/poselifter_ros && \
-	  $$pose3d/pose3d_latency_benchmark --rates 15 30 --seconds 20 --input-qos best_effort reliable'
+	  $$pose3d/pose3d_latency_benchmark --rates 15 30 --seconds 20 --input-qos best_effort reliable --outputs previous defaults tf all'
 
 $(SAMPLES)/messi5.jpg:
 	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends opencv-doc
@@ -55,9 +55,10 @@ train-demo: $(STAMP)
 	$(VENV)/bin/poselifter train --config config/train_demo.yaml
 	$(VENV)/bin/poselifter evaluate --checkpoint runs/train_demo/checkpoint_best.pt --config config/train_demo.yaml --output runs/train_demo/eval
 
-# Every test, the ROS layer's included (real rclpy and DDS on loopback; POSELIFTER_REQUIRE_ROS
-# turns a missing ROS set-up into a failure instead of a skip).
+# The linter, then every test, the ROS layer's included (real rclpy and DDS on loopback;
+# POSELIFTER_REQUIRE_ROS turns a missing ROS set-up into a failure instead of a skip).
 test: $(ROS_SETUP)
+	$(VENV)/bin/ruff check .
 	bash -c 'source $(ROS_SETUP) && POSELIFTER_REQUIRE_ROS=1 $(PY) -m pytest -q tests'
 
 clean:

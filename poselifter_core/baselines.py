@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .camera import back_project
+from .camera import back_project, focal_alpha
 
 
 def analytic_root(keypoints: np.ndarray, relative_mm: np.ndarray, intrinsics: np.ndarray, root: int = 0) -> np.ndarray:
     """(N, J, 2) px, (N, J, 3) root-relative mm, (N, 4) -> (N, 3) absolute root in mm."""
     intrinsics = np.asarray(intrinsics, dtype=np.float64)
-    alpha = np.sqrt(intrinsics[:, 0] * intrinsics[:, 1])
+    alpha = focal_alpha(intrinsics)
     # pixel offsets expressed as if the focal length were alpha on both axes
     p = (keypoints - intrinsics[:, None, 2:4]) * (alpha[:, None] / intrinsics[:, :2])[:, None, :]
     p = p - p.mean(axis=1, keepdims=True)

@@ -1,4 +1,4 @@
-"""Pinhole camera geometry: intrinsics, projection, back-projection, plumb_bob distortion.
+"""Pinhole camera geometry: intrinsics, projection, back-projection (lens distortion: :mod:`.distortion`).
 
 Conventions follow the camera optical frame of REP-103: x right, y down, z forward. Pixel
 coordinates have their origin at the top-left pixel's centre convention used by ROS CameraInfo.
@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Millimetres per metre: the lifter and the mocap work in mm, every output is in metres (REP-103).
+MM_PER_M = 1000.0
+
 
 @dataclass(frozen=True)
 class Intrinsics:
@@ -22,11 +25,7 @@ class Intrinsics:
     cy: float
 
     def __post_init__(self) -> None:
-        values = np.array([self.fx, self.fy, self.cx, self.cy], dtype=np.float64)
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"camera intrinsics must be finite, got {values.tolist()}")
-        if self.fx <= 0 or self.fy <= 0:
-            raise ValueError(f"focal lengths must be positive, got fx={self.fx}, fy={self.fy}")
+        validate_intrinsics_array(self.as_array())
 
     @classmethod
     def from_matrix(cls, K: np.ndarray | list) -> "Intrinsics":
@@ -36,15 +35,7 @@ class Intrinsics:
             K = K.reshape(3, 3)
         if K.shape != (3, 3):
             raise ValueError(f"K must be 3x3 (or 9 values), got shape {K.shape}")
-        if not np.all(np.isfinite(K)):
-            raise ValueError("K contains NaN or inf")
-        if not np.any(K):
-            raise ValueError("K is all zeros (an uncalibrated CameraInfo?)")
-        if abs(K[0, 1]) > 1e-6 * max(abs(K[0, 0]), 1.0):
-            raise ValueError(f"skewed cameras are not supported (K[0,1] = {K[0, 1]})")
-        if not np.allclose(K[2], [0.0, 0.0, 1.0]) or K[1, 0] != 0.0:
-            raise ValueError(f"K is not an upper-triangular pinhole matrix: {K.tolist()}")
-        return cls(fx=float(K[0, 0]), fy=float(K[1, 1]), cx=float(K[0, 2]), cy=float(K[1, 2]))
+        return cls(*(float(v) for v in intrinsics_from_matrices(K)[0]))
 
     @classmethod
     def from_projection(cls, P: np.ndarray | list) -> "Intrinsics":
@@ -73,7 +64,8 @@ class Intrinsics:
 
 
 def intrinsics_from_matrices(K: np.ndarray) -> np.ndarray:
-    """(N, 3, 3) camera matrices -> (N, 4) ``[fx, fy, cx, cy]``, validated like :meth:`Intrinsics.from_matrix`."""
+    """(N, 3, 3) camera matrices -> (N, 4) ``[fx, fy, cx, cy]``: the one check of a camera matrix
+    (finite, not all zeros, unskewed upper-triangular pinhole, then :func:`validate_intrinsics_array`)."""
     K = np.asarray(K, dtype=np.float64)
     if K.ndim == 2:
         K = K[None]
@@ -81,6 +73,9 @@ def intrinsics_from_matrices(K: np.ndarray) -> np.ndarray:
         raise ValueError(f"camera matrices must have shape (N, 3, 3), got {K.shape}")
     if not np.all(np.isfinite(K)):
         raise ValueError("camera matrices contain NaN or inf")
+    zero = np.flatnonzero(~np.any(K, axis=(1, 2)))
+    if zero.size:
+        raise ValueError(f"K is all zeros (an uncalibrated CameraInfo?): camera matrix {zero[0]}")
     bad = np.flatnonzero(
         (np.abs(K[:, 0, 1]) > 1e-6 * np.maximum(np.abs(K[:, 0, 0]), 1.0))
         | (K[:, 1, 0] != 0.0)
@@ -92,7 +87,8 @@ def intrinsics_from_matrices(K: np.ndarray) -> np.ndarray:
 
 
 def validate_intrinsics_array(intrinsics: np.ndarray) -> np.ndarray:
-    """Check an (..., 4) intrinsics array: finite values and positive focal lengths."""
+    """Check an (..., 4) intrinsics array: finite values and positive focal lengths (the one
+    intrinsics validator: :class:`Intrinsics` and :func:`intrinsics_from_matrices` call it)."""
     intrinsics = np.asarray(intrinsics, dtype=np.float64)
     if intrinsics.shape[-1] != 4:
         raise ValueError(f"intrinsics must have shape (..., 4) = [fx, fy, cx, cy], got {intrinsics.shape}")
@@ -101,6 +97,12 @@ def validate_intrinsics_array(intrinsics: np.ndarray) -> np.ndarray:
     if np.any(intrinsics[..., :2] <= 0):
         raise ValueError("focal lengths must be positive")
     return intrinsics
+
+
+def focal_alpha(intrinsics: np.ndarray) -> np.ndarray:
+    """The paper's alpha = sqrt(fx * fy) (eq. 7) of (..., 4) intrinsics -> (...)."""
+    intrinsics = np.asarray(intrinsics, dtype=np.float64)
+    return np.sqrt(intrinsics[..., 0] * intrinsics[..., 1])
 
 
 def project(points: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
@@ -124,49 +126,3 @@ def back_project(pixels: np.ndarray, depth: np.ndarray, intrinsics: np.ndarray) 
     x = (pixels[..., 0] - intrinsics[..., 2]) * depth / intrinsics[..., 0]
     y = (pixels[..., 1] - intrinsics[..., 3]) * depth / intrinsics[..., 1]
     return np.stack([x, y, depth], axis=-1)
-
-
-def distort_points(pixels: np.ndarray, intrinsics: Intrinsics, coeffs: np.ndarray) -> np.ndarray:
-    """Apply the plumb_bob (OpenCV 5-parameter k1, k2, p1, p2, k3) model to ideal pixels."""
-    k1, k2, p1, p2, k3 = _plumb_bob(coeffs)
-    x = (pixels[..., 0] - intrinsics.cx) / intrinsics.fx
-    y = (pixels[..., 1] - intrinsics.cy) / intrinsics.fy
-    r2 = x * x + y * y
-    radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
-    xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
-    yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
-    return np.stack([xd * intrinsics.fx + intrinsics.cx, yd * intrinsics.fy + intrinsics.cy], axis=-1)
-
-
-def undistort_points(
-    pixels: np.ndarray, intrinsics: Intrinsics, coeffs: np.ndarray, iterations: int = 20
-) -> np.ndarray:
-    """Invert :func:`distort_points` by fixed-point iteration (as OpenCV's undistortPoints does).
-
-    Lift undistorted keypoints: the lifter's geometry (eqs. 1-7) assumes an ideal pinhole camera.
-    """
-    k1, k2, p1, p2, k3 = _plumb_bob(coeffs)
-    if not np.any([k1, k2, p1, p2, k3]):
-        return np.array(pixels, dtype=np.float64, copy=True)
-    xd = (pixels[..., 0] - intrinsics.cx) / intrinsics.fx
-    yd = (pixels[..., 1] - intrinsics.cy) / intrinsics.fy
-    x, y = xd.copy(), yd.copy()
-    for _ in range(iterations):
-        r2 = x * x + y * y
-        radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
-        dx = 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
-        dy = p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
-        x = (xd - dx) / radial
-        y = (yd - dy) / radial
-    return np.stack([x * intrinsics.fx + intrinsics.cx, y * intrinsics.fy + intrinsics.cy], axis=-1)
-
-
-def _plumb_bob(coeffs: np.ndarray) -> tuple[float, float, float, float, float]:
-    c = np.zeros(5)
-    coeffs = np.asarray(coeffs, dtype=np.float64).ravel()
-    if coeffs.size > 5:
-        raise ValueError(f"plumb_bob takes at most 5 coefficients (k1, k2, p1, p2, k3), got {coeffs.size}")
-    if not np.all(np.isfinite(coeffs)):
-        raise ValueError("distortion coefficients contain NaN or inf")
-    c[: coeffs.size] = coeffs
-    return tuple(float(v) for v in c)  # type: ignore[return-value]

@@ -8,10 +8,24 @@ robot consumer expects. People whose 2D pose cannot be trusted are skipped and c
 lifted into a silently wrong 3D pose:
 
 * person score below ``min_person_score``;
-* fewer than ``min_valid_joints`` joints with a score of at least ``min_joint_score``, or any
-  joint without coordinates at all.
+* too few observed joints (a joint is observed when it has finite coordinates and a score of at
+  least ``min_joint_score``): fewer than ``min_valid_joints`` in all, or fewer than
+  ``min_torso_joints`` of shoulders and hips (the rule and why: :mod:`.visibility`);
+* a lifter from before the visibility mask (no ``visible`` input) and a joint without coordinates
+  (``model takes no missing joints``); such a lifter gets every joint's coordinates, low-score
+  ones included, as before #18;
+* all observed joints within a pixel of each other (``degenerate 2D pose``).
+* the plausibility gates of :mod:`.plausibility` (implausible 2D input; a lifted pose that is
+  not finite, not in front of the camera, or at an absurd depth; more people or boxes in one
+  frame than ``plausibility.max_people``).
 
-A lifted person's low-score joints keep ``valid = False`` so consumers can ignore those 3D joints.
+Each skipped person is listed in ``CascadeResult.skipped_people`` with its box, score, id and
+reason, and counted per reason in ``CascadeResult.skipped``.
+
+Every joint of a lifted person says whether it was observed (``Person3D.valid`` True: its 3D
+position follows its 2D keypoint) or inferred (False: missing in 2D, occluded, outside the image
+or below the score threshold; the lifter placed it from the rest of the body). Missing joints
+never reach the lifter (docs/lifter_input.md).
 Without known intrinsics, a camera with ``default_hfov_deg`` is assumed: the canonical depth is
 still meaningful, the metric pose is flagged ``metric_depth = False``.
 """
@@ -23,30 +37,42 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .camera import Intrinsics
-from .lifter.inference import Lifter
-from .lifter.normalization import MIN_SCALE_PX, person_scale
+from .camera import MM_PER_M, Intrinsics
+from .distortion import Distortion, undistort_points
+from .lifter.decoding import Lifter
+from .lifter.inputs import observed_statistics
+from .plausibility import REASON_CAP, PlausibilityConfig, cap_boxes, cap_people, input_reasons, output_reasons
 from .pose2d.base import Person2D, Pose2DEstimator, check_image
-from .pose2d.layout import LayoutConversion, to_h36m17
-
-MM_PER_M = 1000.0
+from .pose2d.layout import LayoutConversion, to_h36m17_all
+from .settings import setting
+from .visibility import VisibilityRule
 
 
 @dataclass
 class CascadeConfig:
-    min_person_score: float = 0.2
-    min_joint_score: float = 0.3
-    min_valid_joints: int = 13
-    default_hfov_deg: float = 60.0
-    head_ratio: float = 0.85
-    hip_width_scale: float = 1.0
+    min_person_score: float = setting(0.2, "Skip people whose 2D person score is below this", low=0.0, high=1.0)
+    min_joint_score: float = setting(0.3, "A joint is observed when its 2D score reaches this; below it the lifter "
+                                     "infers it (joint_valid false)", low=0.0, high=1.0)
+    min_valid_joints: int = setting(5, "Skip people with fewer observed joints than this (of 17; why 5: "
+                                    "poselifter_core/visibility.py)", low=2, high=17)
+    min_torso_joints: int = setting(2, "Skip people with fewer observed shoulders and hips than this (of 4)",
+                                    low=0, high=4)
+    default_hfov_deg: float = setting(60.0, "Horizontal field of view assumed without intrinsics [deg]",
+                                      low=1.0, high=179.0)
+    pose2d_size: int = setting(256, "MoveNet's bottom-up input long side [px], a multiple of 32: larger finds "
+                               "smaller people at more cost (docs/benchmarks.md)", low=32, high=2048, live=False)
+    head_ratio: float = setting(0.85, "COCO-17 -> H36M-17: the head (crown) lies this fraction of the thorax -> "
+                                "neck distance above the neck (pose2d/layout.py)", low=0.0, high=2.0)
+    hip_width_scale: float = setting(1.0, "COCO-17 -> H36M-17: below 1 pulls COCO's hips toward the pelvis centre "
+                                     "(pose2d/layout.py)", low=0.1, high=3.0)
+    plausibility: PlausibilityConfig = field(default_factory=PlausibilityConfig)
 
 
 @dataclass
 class Person3D:
     keypoints_2d: np.ndarray  # (17, 2) H36M-17 pixels
     scores: np.ndarray  # (17,)
-    valid: np.ndarray  # (17,) bool: joint score >= min_joint_score
+    valid: np.ndarray  # (17,) bool: True observed in 2D (score >= min_joint_score), False inferred by the lifter
     box: np.ndarray  # (4,) x1, y1, x2, y2
     score: float
     joints_m: np.ndarray  # (17, 3) absolute, camera optical frame
@@ -55,6 +81,21 @@ class Person3D:
     canonical_depth: float  # root depth / sqrt(fx fy), metres per pixel of focal length
     metric_depth: bool  # False when the focal length was assumed
     id: str = ""  # detection / track id of the input person ("" when none)
+    # Set by the tracker (poselifter_core.tracking); "" / 0 / None when tracking is off.
+    track_id: str = ""  # stable per person, unique per stream
+    track_age: int = 0  # frames since the track was born (0: first frame)
+    track_state: str = ""  # "new" (first frame), "tracked" (seen now), "coasting" (unseen: predicted pose)
+    root_trail_m: np.ndarray | None = None  # (K, 3) the track's recent roots, oldest first, this frame's last
+
+
+@dataclass
+class SkippedPerson:
+    """A person the 2D stage (or the input) gave that was not lifted, and why."""
+
+    box: np.ndarray  # (4,) x1, y1, x2, y2
+    score: float
+    reason: str
+    id: str = ""
 
 
 @dataclass
@@ -64,6 +105,13 @@ class CascadeResult:
     intrinsics_assumed: bool
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     timings_ms: dict[str, float] = field(default_factory=dict)
+    skipped_people: list[SkippedPerson] = field(default_factory=list)
+
+    def skip(self, person: Person2D, reason: str) -> None:
+        """Record ``person`` as skipped for ``reason`` (listed and counted)."""
+        self.skipped_people.append(SkippedPerson(np.asarray(person.box, dtype=np.float64), float(person.score),
+                                                 reason, person.id))
+        self.skipped[reason] += 1
 
 
 class Pose3DEstimator:
@@ -72,64 +120,120 @@ class Pose3DEstimator:
     def __init__(self, estimator: Pose2DEstimator | None, lifter: Lifter, config: CascadeConfig = CascadeConfig()) -> None:
         self.estimator = estimator
         self.lifter = lifter
+        self.reconfigure(config)
+
+    def reconfigure(self, config: CascadeConfig) -> None:
+        """Take new thresholds (e.g. a live ROS parameter change); the models stay loaded."""
         self.config = config
         self.layout = LayoutConversion(config.min_joint_score, config.head_ratio, config.hip_width_scale)
+        self.rule = VisibilityRule(config.min_valid_joints, config.min_torso_joints)
+        self.takes_mask = self.lifter.config.takes_mask
 
     def process(self, image: np.ndarray, intrinsics: Intrinsics | None = None, boxes: np.ndarray | None = None,
-                box_ids: list[str] | None = None) -> CascadeResult:
+                box_ids: list[str] | None = None, distortion: Distortion | None = None) -> CascadeResult:
         """Detect (or use ``boxes``), lift everyone in one batch, return absolute 3D people.
 
         ``box_ids`` (one per box) become the people's ``id`` so results can be traced to detections.
+        ``distortion`` is the lens of a raw (unrectified) image (see :meth:`lift_people`).
         """
         if self.estimator is None:
             raise ValueError("this cascade has no 2D stage: it lifts given 2D people only (lift_people)")
         image = check_image(image)
         if box_ids is not None and (boxes is None or len(box_ids) != len(boxes)):
             raise ValueError("box_ids needs boxes and exactly one id per box")
+        dropped = 0
+        if boxes is not None:
+            boxes, box_ids, dropped = cap_boxes(np.asarray(boxes, dtype=np.float64).reshape(-1, 4), box_ids,
+                                                self.config.plausibility.max_people)
         started = time.perf_counter()
-        people = self.estimator.estimate(image, boxes)
+        people, dropped_people = self.cap(self.estimator.estimate(image, boxes))
+        dropped += dropped_people
         for person, box_id in zip(people, box_ids or ()):
             person.id = box_id
         detected = time.perf_counter()
         height, width = image.shape[:2]
-        result = self.lift_people(people, intrinsics, (width, height))
+        result = self.lift_people(people, intrinsics, (width, height), distortion)
+        if dropped:  # counted only: boxes dropped before the 2D stage have no person to list
+            result.skipped[REASON_CAP] += dropped
         result.timings_ms["pose2d"] = 1000 * (detected - started)
         return result
 
     def lift_people(self, people: list[Person2D], intrinsics: Intrinsics | None,
-                    image_size: tuple[int, int]) -> CascadeResult:
-        """Lift 2D people from any source (the 2D stage, or external keypoints)."""
+                    image_size: tuple[int, int], distortion: Distortion | None = None) -> CascadeResult:
+        """Lift 2D people from any source (the 2D stage, or external keypoints).
+
+        With a ``distortion`` (the lens of a raw image, with ``intrinsics`` its K), the keypoints
+        are undistorted before the lifter, whose geometry is that of a pinhole camera; a person
+        with a keypoint outside the lens model is skipped. The people's ``keypoints_2d`` stay in
+        the image's own (distorted) pixels, so they overlay on it.
+        """
         started = time.perf_counter()
         assumed = intrinsics is None
         if intrinsics is None:
             intrinsics = Intrinsics.from_fov(image_size[0], image_size[1], self.config.default_hfov_deg)
-        kept, skipped = self._select(people)
-        result = CascadeResult([], intrinsics, assumed, skipped)
+        result = CascadeResult([], intrinsics, assumed)
+        gates = self.config.plausibility
+        with np.errstate(over="ignore", invalid="ignore"):  # huge coordinates: the input gate rejects them
+            kept = self._select(people, result)
         if kept:
-            keypoints = np.stack([p.keypoints for p, _ in kept])
-            lifted = self.lifter.lift(keypoints, intrinsics.as_array())
-            alpha_mm = MM_PER_M * np.sqrt(intrinsics.fx * intrinsics.fy)
+            used = np.stack([v if self.takes_mask else np.ones_like(v) for _, v in kept])
+            kept = self._keep(kept, input_reasons(np.stack([p.keypoints for p, _ in kept]), used,
+                                                  intrinsics.as_array(), gates), result)
+        keypoints = np.stack([p.keypoints for p, _ in kept]) if kept else np.zeros((0, 17, 2))
+        if kept and distortion is not None and not assumed:
+            undistorted = undistort_points(keypoints, intrinsics, distortion)
+            used = np.stack([v for _, v in kept]) if self.takes_mask else np.isfinite(keypoints).all(axis=-1)
+            inside = ~np.any(np.isnan(undistorted).any(axis=-1) & used, axis=1)
+            for (person, _), ok in zip(kept, inside):
+                if not ok:
+                    result.skip(person, "keypoint outside the lens model")
+            kept, keypoints = [k for k, ok in zip(kept, inside) if ok], undistorted[inside]
+        if kept:
+            visible = np.stack([v for _, v in kept]) if self.takes_mask else None  # None: every joint
+            lifted = self.lifter.lift(keypoints, intrinsics.as_array(), visible)
+            reasons = output_reasons(lifted.root / MM_PER_M, lifted.absolute / MM_PER_M, gates)
             for i, (person, valid) in enumerate(kept):
+                if reasons[i] is not None:
+                    result.skip(person, reasons[i])
+                    continue
                 result.people.append(Person3D(
                     keypoints_2d=person.keypoints, scores=person.scores, valid=valid, box=person.box,
                     score=person.score, joints_m=lifted.absolute[i] / MM_PER_M, root_m=lifted.root[i] / MM_PER_M,
                     relative_m=lifted.relative[i] / MM_PER_M,
-                    canonical_depth=float(lifted.root[i, 2] / alpha_mm), metric_depth=not assumed, id=person.id))
+                    canonical_depth=float(lifted.canonical_depth[i] / MM_PER_M), metric_depth=not assumed, id=person.id))
         result.timings_ms["lift"] = 1000 * (time.perf_counter() - started)
         return result
 
-    def _select(self, people: list[Person2D]) -> tuple[list[tuple[Person2D, np.ndarray]], Counter]:
-        kept, skipped = [], Counter()
-        for person in people:
-            converted, valid = to_h36m17(person, self.layout)
+    def cap(self, people: list[Person2D]) -> tuple[list[Person2D], int]:
+        """One frame's people, at most ``plausibility.max_people`` of them (the best scored), and
+        how many were dropped. Per frame, so :meth:`lift_people` can still lift a batch of frames."""
+        keep = cap_people(np.array([p.score for p in people]), self.config.plausibility.max_people)
+        return [people[i] for i in keep], len(people) - len(keep)
+
+    @staticmethod
+    def _keep(kept: list[tuple[Person2D, np.ndarray]], reasons: list[str | None],
+              result: CascadeResult) -> list[tuple[Person2D, np.ndarray]]:
+        """``kept`` without the people that have a reason, each skipped in ``result`` under it."""
+        for (person, _), reason in zip(kept, reasons):
+            if reason is not None:
+                result.skip(person, reason)
+        return [entry for entry, reason in zip(kept, reasons) if reason is None]
+
+    def _select(self, people: list[Person2D], result: CascadeResult) -> list[tuple[Person2D, np.ndarray]]:
+        """The people to lift (H36M-17, observed-joint mask); the others go to ``result.skip``."""
+        kept = []
+        for person, (converted, valid) in zip(people, to_h36m17_all(people, self.layout)):
+            reason = None
             if person.score < self.config.min_person_score:
-                skipped["low person score"] += 1
-            elif not np.all(np.isfinite(converted.keypoints)):
-                skipped["joint without coordinates"] += 1
-            elif valid.sum() < self.config.min_valid_joints:
-                skipped["too few confident joints"] += 1
-            elif person_scale(converted.keypoints) < max(MIN_SCALE_PX, 1.0):
-                skipped["degenerate 2D pose"] += 1
-            else:
+                reason = "low person score"
+            elif (rule := self.rule.reason(valid)) is not None:
+                reason = rule
+            elif not self.takes_mask and not np.isfinite(converted.keypoints).all():
+                reason = "model takes no missing joints"
+            elif observed_statistics(np.where(valid[:, None], converted.keypoints, 0.0), valid)[1] < 1.0:
+                reason = "degenerate 2D pose"
+            if reason is None:
                 kept.append((converted, valid))
-        return kept, skipped
+            else:
+                result.skip(person, reason)
+        return kept

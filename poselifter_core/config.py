@@ -68,8 +68,11 @@ def load_yaml(cls: type[T], path: str | Path) -> T:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no config file at {path}")
-    with path.open(encoding="utf-8") as stream:
-        values = yaml.safe_load(stream) or {}
+    try:
+        with path.open(encoding="utf-8") as stream:
+            values = yaml.safe_load(stream) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not readable YAML: {' '.join(str(error).split())}") from error
     if not isinstance(values, dict):
         raise ValueError(f"{path}: the top level of a config must be a mapping")
     return from_dict(cls, values, where=str(path))

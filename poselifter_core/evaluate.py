@@ -14,7 +14,8 @@ from .lifter.inference import Lifter, LiftResult
 from .metrics import all_metrics
 
 METRIC_ORDER = ("MPJPE", "PA-MPJPE", "MRPE", "MRPE-X", "MRPE-Y", "MRPE-Z", "3DPCK", "AUC")
-MPJPE_NOTE = "MPJPE and PA-MPJPE average all 17 joints, the root included (as the official PoseLifter code does); millimetres. 3DPCK@150 mm and AUC (0-150 mm) in percent."
+MPJPE_NOTE = ("MPJPE and PA-MPJPE average all 17 joints, the root included (as the official PoseLifter code does); "
+              "millimetres. 3DPCK@150 mm and AUC (0-150 mm) in percent.")
 
 
 @dataclass
@@ -78,12 +79,13 @@ def method_results(name: str, result: LiftResult, data: PoseSet, with_analytic_r
 
 
 def evaluate_lifters(lifters: dict[str, Lifter], data: PoseSet, with_analytic_root: bool = True,
-                     keypoints: np.ndarray | None = None) -> Evaluation:
-    """Evaluate named lifters on ``data``; ``keypoints`` replaces the 2D input (e.g. noisy 2D)."""
+                     keypoints: np.ndarray | None = None, visible: np.ndarray | None = None) -> Evaluation:
+    """Evaluate named lifters on ``data``; ``keypoints`` replaces the 2D input (e.g. noisy 2D),
+    ``visible`` (N, J) marks the joints the lifters see (default: all)."""
     input_data = data if keypoints is None else _with_keypoints(data, keypoints)
     methods: list[MethodResult] = []
     for i, (name, lifter) in enumerate(lifters.items()):
-        result = lifter.lift(input_data.keypoints_2d, data.intrinsics)
+        result = lifter.lift(input_data.keypoints_2d, data.intrinsics, visible)
         methods += method_results(name, result, input_data, with_analytic_root and i == 0)
     groups = {label: getattr(data, label) for label in LABELS if len(set(getattr(data, label))) > 1}
     return Evaluation(len(data), methods, groups)

@@ -71,15 +71,17 @@ def run_focal(base: TrainConfig, output: Path, focal_lengths: list[float], progr
         raise ValueError("the focal study renders its test cameras with the rig: test_data must be of kind mocap")
     low, high = base.train_data.rig.focal_px
     lifters = {
-        "canonical depth": _train_variant(base, output, "canonical", progress, canonical_depth=True),
-        "raw depth (no canonical)": _train_variant(base, output, "raw_depth", progress, canonical_depth=False),
+        "log size ln(Z sigma)": _train_variant(base, output, "log_size", progress, depth_output="log_size"),
+        "canonical depth": _train_variant(base, output, "canonical", progress, depth_output="canonical"),
+        "raw depth (no canonical)": _train_variant(base, output, "raw_depth", progress, depth_output="metres"),
     }
     rows: dict[str, dict[str, float]] = {}
     for focal in focal_lengths:
         spec = copy.deepcopy(base.test_data)
         spec.rig = replace(spec.rig, focal_px=(focal, focal))
         test = load_pose_set(spec)
-        where = "inside" if low <= focal <= high else f"{100 * (low - focal) / low if focal < low else 100 * (focal - high) / high:.0f}% outside"
+        outside = (low - focal) / low if focal < low else (focal - high) / high
+        where = "inside" if low <= focal <= high else f"{100 * outside:.0f}% outside"
         for method in evaluate_lifters(lifters, test, with_analytic_root=False).methods:
             rows[f"f = {focal:.0f} px ({where}), {method.name}"] = method.mean()
     report = f"Trained on focal lengths {low:.0f}-{high:.0f} px.\n\n" + _table(rows, first="Test camera, model") + "\n"
@@ -151,7 +153,8 @@ def run_mismatch(lifter: TorchLifter, test: PoseSet, output: Path) -> str:
     rows = {}
     for name, keypoints in layout_perturbations(test).items():
         rows[name] = evaluate_lifters({"lifter": lifter}, test, with_analytic_root=False, keypoints=keypoints).methods[0].mean()
-    report = f"Test samples: {len(test)}; exact projected 2D with the conversion's rules applied.\n\n" + _table(rows, first="2D input") + "\n"
+    report = (f"Test samples: {len(test)}; exact projected 2D with the conversion's rules applied.\n\n"
+              + _table(rows, first="2D input") + "\n")
     _write(output, "mismatch", report, rows)
     return report
 

@@ -2,35 +2,73 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from .camera import Intrinsics
-from .images import pil_to_rgb
 from .cascade import CascadeConfig, CascadeResult, Pose3DEstimator
+from .digest import file_sha256
+from .distortion import Distortion
+from .integrity import LIFTER_CHECKPOINT, verify_shipped
+from .lifter.runtime import LifterRuntime
 from .pose2d.base import Pose2DEstimator
-from .runtime.lifter_runtime import LifterRuntime
+from .pose2d.topdown import TopDownEstimator
+from .rosmsg.images import decode_to_rgb
+from .runtime.backend import BackendError
+from .runtime.onnx_metadata import META_CHECKPOINT_SHA256, read_metadata
 from .skeleton import H36M17
+from .tracking import Tracker, TrackingConfig
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm"}
-#: The lifter shipped with the package (docs/model_card.md): checkpoint and its ONNX export.
-DEFAULT_LIFTER = Path(__file__).resolve().parent / "assets" / "lifter" / "poselifter_default.pt"
+#: What each person's ``valid`` list says (also Skeleton3D.joint_valid).
+VALID_MEANING = ("per joint: true = observed (2D score >= min_joint_score, the 3D joint follows its keypoint); "
+                 "false = inferred by the lifter (occluded, outside the image or low score)")
+
+#: What an earlier run left in an output folder; replaced (and said so) by the next run.
+EARLIER_RESULTS = ("results.json", "results.jsonl", "*_2d.png", "*_3d.png", "*_annotated.mp4")
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
 class CameraSpec:
-    """What the user said about the camera; missing values fall back to the image centre."""
+    """What the user said about the camera: ``fx`` (``fy`` defaults to it, ``cx``/``cy`` to the image
+    centre) or a horizontal field of view, not both; ``fy``/``cx``/``cy`` only complete an ``fx``. A
+    ``distortion`` (the lens of the raw images) needs the intrinsics (``fx`` or ``hfov_deg``)."""
 
     fx: float | None = None
     fy: float | None = None
     cx: float | None = None
     cy: float | None = None
     hfov_deg: float | None = None
+    distortion: Distortion | None = None
+
+    def __post_init__(self) -> None:
+        """The options that make sense together, with sane values (ValueError naming them)."""
+        if self.distortion is not None and self.fx is None and self.hfov_deg is None:
+            raise ValueError("undistorting keypoints needs the camera's intrinsics: give --fx (or --fov) with --dist")
+        given = {name: value for name, value in (("--fx", self.fx), ("--fy", self.fy), ("--cx", self.cx),
+                                                 ("--cy", self.cy), ("--fov", self.hfov_deg)) if value is not None}
+        for name, value in given.items():
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value}")
+        if self.fx is not None and self.hfov_deg is not None:
+            raise ValueError("give either --fx or --fov, not both")
+        partial = [name for name in ("fy", "cx", "cy") if getattr(self, name) is not None]
+        if self.fx is None and partial:
+            raise ValueError(f"--{'/--'.join(partial)} need --fx (the focal length); with --fov the principal "
+                             "point is the image centre")
+        if any(given.get(name, 1.0) <= 0 for name in ("--fx", "--fy")):
+            raise ValueError("--fx and --fy must be positive (focal lengths in pixels)")
+        if self.hfov_deg is not None and not 1.0 < self.hfov_deg < 179.0:
+            raise ValueError(f"--fov must be in (1, 179) degrees, got {self.hfov_deg}")
 
     def intrinsics(self, width: int, height: int) -> Intrinsics | None:
         if self.fx is None and self.hfov_deg is None:
@@ -39,31 +77,52 @@ class CameraSpec:
             return Intrinsics.from_fov(width, height, self.hfov_deg)  # type: ignore[arg-type]
         cx = (width - 1) / 2 if self.cx is None else self.cx
         cy = (height - 1) / 2 if self.cy is None else self.cy
+        if not (0 <= cx <= width and 0 <= cy <= height):
+            raise ValueError(f"the principal point (--cx {cx:g}, --cy {cy:g}) is outside the {width}x{height} image")
         return Intrinsics(self.fx, self.fy if self.fy is not None else self.fx, cx, cy)
 
 
 def load_lifter_runtime(lifter_path: str | Path | None = None, backend: str = "auto") -> LifterRuntime:
     """A lifter checkpoint (.pt) or ONNX export (.onnx) on the chosen backend (default: the shipped model)."""
-    path = Path(lifter_path) if lifter_path else DEFAULT_LIFTER
+    path = Path(lifter_path) if lifter_path else LIFTER_CHECKPOINT
     if not path.is_file():
         raise FileNotFoundError(f"no lifter at {path}; train one with 'poselifter train' and pass it with --lifter")
+    verify_shipped(path)
     if path.suffix == ".onnx":
         return LifterRuntime.from_onnx(path, backend)
-    shipped_onnx = path.with_suffix(".onnx")
-    if backend != "torch" and shipped_onnx.is_file():
-        return LifterRuntime.from_onnx(shipped_onnx, backend, checkpoint=path)
+    beside = path.with_suffix(".onnx")
+    if backend != "torch" and beside.is_file():
+        problem = export_problem(beside, path)
+        if not problem:
+            return LifterRuntime.from_onnx(beside, backend, checkpoint=path)
+        LOG.warning("not using %s beside the checkpoint (%s); running %s itself", beside, problem, path)
     return LifterRuntime.from_checkpoint(path, backend)
 
 
-def load_pose2d(pose2d_path: str | Path | None = None, backend: str = "auto") -> Pose2DEstimator:
+def export_problem(onnx_path: Path, checkpoint: Path) -> str:
+    """Why ``onnx_path`` cannot stand in for ``checkpoint`` ("" when it can): unreadable, or not an
+    export of this very checkpoint (its recorded checkpoint SHA-256 differs), or a shipped file
+    that fails its integrity check."""
+    try:
+        verify_shipped(onnx_path)
+        recorded = read_metadata(onnx_path).get(META_CHECKPOINT_SHA256)
+    except (BackendError, ValueError) as error:
+        return str(error)
+    if recorded != file_sha256(checkpoint):
+        return "it is not an export of this checkpoint: its recorded checkpoint SHA-256 differs"
+    return ""
+
+
+def load_pose2d(pose2d_path: str | Path | None = None, backend: str = "auto", long_side: int = 256) -> Pose2DEstimator:
     """The 2D stage on the chosen backend, by file: none for the shipped MoveNet; a ``.yaml``
     description of a top-down ONNX keypoint model; an ``.onnx`` integral-ResNet export
     (``poselifter export``) or else a MoveNet-compatible ONNX file; any other file is read as a
-    ``poselifter train-2d`` checkpoint. All but MoveNet are top-down and need person boxes."""
+    ``poselifter train-2d`` checkpoint. All but MoveNet are top-down and need person boxes.
+    ``long_side``: MoveNet's bottom-up input size (a multiple of 32)."""
     from .pose2d.movenet import MoveNet
 
     if pose2d_path is None:
-        return MoveNet(backend=backend)
+        return MoveNet(backend=backend, long_side=long_side)
     path = Path(pose2d_path)
     if not path.is_file():
         raise FileNotFoundError(f"no 2D model at {path}")
@@ -71,14 +130,14 @@ def load_pose2d(pose2d_path: str | Path | None = None, backend: str = "auto") ->
         from .pose2d.onnx_keypoints import OnnxKeypointModel
 
         return OnnxKeypointModel.from_yaml(path, backend=backend)
+    from .pose2d.export import is_integral_resnet_export
     from .pose2d.integral_estimator import IntegralPoseEstimator
-    from .runtime.pose2d_export import is_integral_resnet_export
 
     if path.suffix.lower() != ".onnx":
         return IntegralPoseEstimator.from_checkpoint(path, backend=backend)
     if is_integral_resnet_export(path):
         return IntegralPoseEstimator.from_onnx(path, backend=backend)
-    return MoveNet(path, backend=backend)
+    return MoveNet(path, backend=backend, long_side=long_side)
 
 
 def build_cascade(lifter_path: str | Path | None = None, pose2d_path: str | Path | None = None,
@@ -87,7 +146,7 @@ def build_cascade(lifter_path: str | Path | None = None, pose2d_path: str | Path
     """The 2D stage (default: the shipped MoveNet, see :func:`load_pose2d`) + a lifter (default:
     the shipped one), both on the one ``backend`` setting. ``lift_only`` leaves the 2D stage out,
     for 2D people from elsewhere (no 2D model is loaded)."""
-    pose2d = None if lift_only else load_pose2d(pose2d_path, backend)
+    pose2d = None if lift_only else load_pose2d(pose2d_path, backend, config.pose2d_size)
     return Pose3DEstimator(pose2d, load_lifter_runtime(lifter_path, backend), config)
 
 
@@ -96,25 +155,33 @@ def result_to_dict(result: CascadeResult) -> dict:
     return {
         "intrinsics": {"fx": k.fx, "fy": k.fy, "cx": k.cx, "cy": k.cy, "assumed": result.intrinsics_assumed},
         "skipped": dict(result.skipped),
+        "skipped_people": [{"box": p.box.round(1).tolist(), "score": round(p.score, 4), "id": p.id, "reason": p.reason}
+                           for p in result.skipped_people],
         "timings_ms": {name: round(v, 2) for name, v in result.timings_ms.items()},
         "coordinate_frame": "camera optical frame: x right, y down, z forward; metres",
         "joint_names": list(H36M17.joint_names),
+        "valid": VALID_MEANING,
         "people": [{
             "box": p.box.round(1).tolist(), "score": round(p.score, 4),
             "keypoints_2d": p.keypoints_2d.round(2).tolist(), "scores": p.scores.round(3).tolist(),
             "valid": p.valid.tolist(), "root_m": p.root_m.round(4).tolist(), "joints_m": p.joints_m.round(4).tolist(),
             "canonical_depth": round(p.canonical_depth, 7), "metric_depth": p.metric_depth,
+            "track_id": p.track_id, "track_age": p.track_age, "track_state": p.track_state,
         } for p in result.people],
     }
 
 
 def load_image(path: Path) -> np.ndarray:
-    """Any image file as (H, W, 3) uint8 RGB (grey, alpha and 16-bit images converted as in :mod:`.images`)."""
+    """Any image file OpenCV reads as (H, W, 3) uint8 RGB (grey, alpha and 16-bit images converted
+    as in :func:`.images.decode_to_rgb`); ValueError naming the file for an unreadable, truncated or
+    oversized one."""
     try:
-        with Image.open(path) as image:
-            return pil_to_rgb(image)
-    except OSError as error:
+        rgb = decode_to_rgb(np.fromfile(path, dtype=np.uint8))
+    except (OSError, ValueError) as error:
         raise ValueError(f"cannot read image {path}: {error}") from error
+    if rgb is None:
+        raise ValueError(f"cannot read image {path}: not an image file OpenCV can decode")
+    return rgb
 
 
 def _images(source: Path) -> list[Path]:
@@ -126,59 +193,180 @@ def _images(source: Path) -> list[Path]:
     return [source]
 
 
+def load_boxes(path: str | Path) -> dict | list:
+    """The ``--boxes`` file: ``{image name: [[x1, y1, x2, y2], ...]}`` or one list for every image;
+    ValueError naming the file for anything else."""
+    path = Path(path)
+    try:
+        boxes = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"no boxes file at {path}") from error
+    except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"boxes file {path} is not readable JSON: {error}") from error
+    if not isinstance(boxes, (dict, list)):
+        raise ValueError(f"boxes file {path} must hold {{image name: [[x1, y1, x2, y2], ...]}} or a list of boxes, "
+                         f"not a {type(boxes).__name__}")
+    return boxes
+
+
 def _boxes_for(boxes: dict | list | None, name: str) -> np.ndarray | None:
     if boxes is None:
         return None
     value = boxes.get(name) if isinstance(boxes, dict) else boxes
-    return None if value is None else np.asarray(value, dtype=np.float64).reshape(-1, 4)
+    try:
+        return None if value is None else np.asarray(value, dtype=np.float64).reshape(-1, 4)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"boxes for {name} are not [[x1, y1, x2, y2], ...]: {error}") from error
+
+
+def prepare_output(output: str | Path) -> list[Path]:
+    """Make ``output`` a writable folder (before any model loads) and return the earlier results
+    it holds (see :func:`replace_earlier_results`); ValueError saying why it cannot be written."""
+    output = Path(output)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output):
+            pass
+    except OSError as error:
+        raise ValueError(f"cannot write to the output folder {output}: {error.strerror or error}") from error
+    return sorted(p for pattern in EARLIER_RESULTS for p in output.glob(pattern))
+
+
+def replace_earlier_results(output: Path) -> None:
+    """Remove the results and pictures of an earlier run in ``output``, saying so, so that stale
+    pictures never sit beside new results."""
+    earlier = prepare_output(output)
+    if earlier:
+        LOG.warning("replacing the earlier results in %s: %s", output,
+                    ", ".join(p.name for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else ""))
+        for path in earlier:
+            path.unlink()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def check_box_keys(boxes: dict | list | None, images: list[Path]) -> None:
+    """A ``--boxes`` mapping must name at least one of the input images (else it is a mistake,
+    not a request for bottom-up): ValueError naming the expected keys."""
+    if isinstance(boxes, dict) and not any(path.name in boxes for path in images):
+        expected = ", ".join(repr(p.name) for p in images[:10]) + (" ..." if len(images) > 10 else "")
+        raise ValueError(f"--boxes names no input image: its keys are {sorted(boxes)[:10]}, "
+                         f"expected image file names: {expected}")
 
 
 def run_images(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output: Path,
                boxes: dict | list | None = None, progress: bool = True) -> Path:
+    """``results.json`` (rewritten atomically after every image, so an interrupted run keeps what
+    it finished) and pictures. An image that cannot be read or processed is logged, recorded with
+    its ``error`` in ``results.json`` and skipped; the run goes on."""
+    import cv2
+
     from .viz.poses import draw_2d, plot_3d
 
-    output.mkdir(parents=True, exist_ok=True)
-    results = {}
-    for path in tqdm(_images(source), desc="images", disable=not progress):
-        image = load_image(path)
-        result = cascade.process(image, camera.intrinsics(image.shape[1], image.shape[0]), _boxes_for(boxes, path.name))
-        results[path.name] = result_to_dict(result)
-        Image.fromarray(draw_2d(image, result)).save(output / f"{path.stem}_2d.png")
-        plot_3d(result, output / f"{path.stem}_3d.png", title=path.name)
+    images = _images(source)
+    check_box_keys(boxes, images)
+    replace_earlier_results(output)
     out = output / "results.json"
-    out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    results = {}
+    for path in tqdm(images, desc="images", disable=not progress):
+        try:
+            image = load_image(path)
+            result = cascade.process(image, camera.intrinsics(image.shape[1], image.shape[0]),
+                                     _boxes_for(boxes, path.name), distortion=camera.distortion)
+        except ValueError as error:
+            LOG.warning("skipped %s: %s", path, error)
+            results[path.name] = {"error": str(error)}
+        else:
+            results[path.name] = result_to_dict(result)
+            cv2.imwrite(str(output / f"{path.stem}_2d.png"), cv2.cvtColor(draw_2d(image, result), cv2.COLOR_RGB2BGR))
+            plot_3d(result, output / f"{path.stem}_3d.png", title=path.name)
+        _write_atomically(out, json.dumps(results, indent=1))
+    failed = sum("error" in r for r in results.values())
+    if failed:
+        LOG.warning("%d of %d images skipped (their 'error' in %s says why)", failed, len(results), out)
     return out
 
 
-def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output: Path, progress: bool = True) -> Path:
-    """One JSON line per frame, and an annotated copy of the video."""
+#: libx264 speed preset of the annotated video: at imageio's default ("medium") the encoder took
+#: 26 ms of CPU per 768x576 frame, more than the cascade; "veryfast" takes 7 ms for a file of the
+#: same size (docs/benchmarks.md, #16).
+VIDEO_PRESET = "veryfast"
+
+
+def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output: Path, progress: bool = True,
+              video: bool = True, tracking: TrackingConfig = TrackingConfig()) -> Path:
+    """One JSON line per frame (people with track ids and filtered poses unless ``tracking`` is
+    off), and (``video``) an annotated copy of the video: the image with the 2D skeletons beside a
+    top view of the 3D people with their tracks. A video that cannot be opened is a ValueError
+    naming it; one that ends before the frame count its header announces (cut short, or a frame
+    that cannot be decoded) keeps what was read, with a warning."""
+    import cv2
     import imageio.v2 as iio2
 
-    from .viz.poses import draw_2d
+    from .viz.poses import draw_2d, draw_top_view
 
-    output.mkdir(parents=True, exist_ok=True)
-    reader = iio2.get_reader(source)
-    fps = float(reader.get_meta_data().get("fps", 30.0))
+    capture = cv2.VideoCapture(str(source))
+    if not capture.isOpened():
+        raise ValueError(f"cannot read video {source}: not a video file OpenCV can open (empty, cut before its "
+                         "index, or another kind of file)")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    replace_earlier_results(output)
+    tracker = Tracker(tracking)
     lines = output / "results.jsonl"
-    with lines.open("w", encoding="utf-8") as stream, \
-            iio2.get_writer(output / f"{source.stem}_annotated.mp4", fps=fps, macro_block_size=1) as writer:
-        for index, frame in enumerate(tqdm(reader, desc="frames", disable=not progress)):
-            image = np.ascontiguousarray(np.asarray(frame)[..., :3])
-            result = cascade.process(image, camera.intrinsics(image.shape[1], image.shape[0]))
-            stream.write(json.dumps({"frame": index, "time_s": index / fps, **result_to_dict(result)}) + "\n")
-            writer.append_data(draw_2d(image, result))
-    reader.close()
+    writer = (iio2.get_writer(output / f"{source.stem}_annotated.mp4", fps=fps, macro_block_size=1, codec="libx264",
+                              ffmpeg_params=["-preset", VIDEO_PRESET]) if video else None)
+    index = 0
+    try:
+        with lines.open("w", encoding="utf-8") as stream, \
+                tqdm(total=total, desc="frames", disable=not progress) as bar:
+            while True:
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                image = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                result = cascade.process(image, camera.intrinsics(image.shape[1], image.shape[0]),
+                                         distortion=camera.distortion)
+                tracker.update(result, index / fps)
+                stream.write(json.dumps({"frame": index, "time_s": index / fps, **result_to_dict(result)}) + "\n")
+                stream.flush()
+                if writer is not None:
+                    writer.append_data(np.concatenate([draw_2d(image, result), draw_top_view(result, image.shape[0])],
+                                                      axis=1))
+                index += 1
+                bar.update()
+    finally:
+        capture.release()
+        if writer is not None:
+            writer.close()
+    if total is not None and index < total - 1:  # the header's count can be off by one
+        LOG.warning("video %s ended after %d of the %d frames its header announces (truncated?)", source, index, total)
     return lines
 
 
-def run(source: str | Path, cascade: Pose3DEstimator, camera: CameraSpec, output: str | Path,
-        boxes_file: str | Path | None = None, progress: bool = True) -> Path:
-    source, output = Path(source), Path(output)
+def check_source(source: str | Path) -> Path:
+    source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"no such image, video or folder: {source}")
-    boxes = json.loads(Path(boxes_file).read_text(encoding="utf-8")) if boxes_file else None
+    return source
+
+
+def run(source: str | Path, cascade: Pose3DEstimator, camera: CameraSpec, output: str | Path,
+        boxes_file: str | Path | None = None, progress: bool = True, video: bool = True,
+        tracking: TrackingConfig = TrackingConfig()) -> Path:
+    """Images and folders are lifted frame by frame; a video is also tracked (``tracking``), and
+    (``video``) written annotated (the JSON lines are always written)."""
+    source, output = check_source(source), Path(output)
+    boxes = load_boxes(boxes_file) if boxes_file else None
+    if boxes is None and isinstance(cascade.estimator, TopDownEstimator):  # every image would fail alike
+        raise ValueError(f"the 2D model ({type(cascade.estimator).__name__}) is a top-down estimator: it needs "
+                         "person boxes (--boxes)")
     if source.suffix.lower() in VIDEO_SUFFIXES:
         if boxes is not None:
             raise ValueError("--boxes is supported for images and folders, not videos")
-        return run_video(cascade, source, camera, output, progress)
+        return run_video(cascade, source, camera, output, progress, video, tracking)
     return run_images(cascade, source, camera, output, boxes, progress)

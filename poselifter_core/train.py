@@ -23,9 +23,11 @@ from tqdm import tqdm
 
 from .config import save_yaml, to_dict
 from .data.flip import flip_samples
+from .data.missingness import Missingness, MissingnessConfig
 from .data.pose_set import PoseSet
 from .data.sources import DataSpec, load_pose_set
 from .lifter.checkpoint import read_checkpoint, save_checkpoint
+from .lifter.decoding import decode
 from .lifter.loss import lifter_targets, poselifter_loss
 from .lifter.model import LifterConfig, PoseLifter
 from .viz.training_curves import plot_training_curves
@@ -52,6 +54,9 @@ class AugmentConfig:
     input_noise: str = "none"  # none | gaussian | mixture (2D error model synthesis)
     error_model: str | None = None  # error model YAML; None = the shipped default
     outlier_mode: str = "mixture"  # mixture | paper-code
+    # fresh missing joints per batch (data.missingness); null: only the rig's border cut. Lifters
+    # with the pixel input space (no mask) ignore masks and see every joint.
+    missing: MissingnessConfig | None = field(default_factory=MissingnessConfig)
 
 
 @dataclass
@@ -90,12 +95,15 @@ def make_noise(config: AugmentConfig, skeleton_name: str) -> NoiseFn | None:
 
 
 class _Tensors:
-    """A PoseSet as device tensors."""
+    """A PoseSet as device tensors; ``with_mask`` False marks every joint observed (pixel-space lifters)."""
 
-    def __init__(self, pose_set: PoseSet, device: torch.device) -> None:
+    def __init__(self, pose_set: PoseSet, device: torch.device, with_mask: bool = True) -> None:
+        self.pose_set = pose_set
         self.keypoints = torch.as_tensor(pose_set.keypoints_2d, device=device)
         self.joints = torch.as_tensor(pose_set.joints_3d, device=device)
         self.intrinsics = torch.as_tensor(pose_set.intrinsics, dtype=torch.float32, device=device)
+        visible = pose_set.visible if with_mask else np.ones_like(pose_set.visible)
+        self.visible = torch.as_tensor(visible, device=device)
 
     def __len__(self) -> int:
         return len(self.keypoints)
@@ -118,6 +126,9 @@ class Trainer:
             self.optimizer, milestones=[drop_epoch], gamma=config.optim.lr_final / config.optim.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed * 1000 + self.rank)
         self.noise = make_noise(config.augment, self.skeleton.name)
+        self.with_mask = config.lifter.takes_mask
+        self.missing = (Missingness(config.augment.missing, self.device)
+                        if config.augment.missing is not None and self.with_mask else None)
         self.flip_index = torch.as_tensor(self.skeleton.flip_index, device=self.device)
         self.output_dir = Path(config.output_dir)
         self.progress = progress and self.rank == 0
@@ -125,7 +136,7 @@ class Trainer:
         self.best = float("inf")
         if resume:
             self._resume(resume)
-        self.val = _Tensors(load_pose_set(config.val_data), self.device) if config.val_data else None
+        self.val = _Tensors(load_pose_set(config.val_data), self.device, self.with_mask) if config.val_data else None
 
     def _resume(self, path: str) -> None:
         payload = read_checkpoint(path)
@@ -148,7 +159,7 @@ class Trainer:
         train = None
         for epoch in range(self.start_epoch, cfg.optim.epochs):
             if train is None or (cfg.augment.resample_views_each_epoch and cfg.train_data.kind == "mocap"):
-                train = _Tensors(load_pose_set(cfg.train_data, seed_offset=epoch), self.device)
+                train = _Tensors(load_pose_set(cfg.train_data, seed_offset=epoch), self.device, self.with_mask)
             started = time.perf_counter()
             stats = self._train_epoch(train, epoch)
             stats["samples_per_s"] = len(train) / (time.perf_counter() - started)
@@ -180,11 +191,16 @@ class Trainer:
             idx = order[step * batch:(step + 1) * batch]
             keypoints, joints, intrinsics = data.keypoints[idx], data.joints[idx], data.intrinsics[idx]
             mask = torch.rand(len(idx), generator=self.generator, device=self.device) < cfg.augment.flip_probability
-            keypoints, joints = flip_samples(keypoints, joints, intrinsics, self.flip_index, mask)
+            keypoints, joints, visible = flip_samples(keypoints, joints, intrinsics, self.flip_index, mask,
+                                                      data.visible[idx])
+            if self.missing is not None:
+                visible = self.missing(visible, self.generator)
             if self.noise is not None:
                 keypoints = self.noise(keypoints, self.generator)
-            target = lifter_targets(joints, intrinsics, cfg.lifter, self.skeleton.root)
-            loss, depth_term, pose_term = poselifter_loss(self.net(keypoints, intrinsics), target, cfg.optim.pose_weight)
+            visible = visible.float()
+            target = lifter_targets(joints, keypoints, intrinsics, visible, cfg.lifter, self.skeleton.root)
+            raw = self.net(keypoints, intrinsics, visible)
+            loss, depth_term, pose_term = poselifter_loss(raw, target, cfg.optim.pose_weight)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -199,25 +215,27 @@ class Trainer:
 
     @torch.no_grad()
     def _validate(self) -> dict[str, float]:
+        """Loss, MPJPE and MRPE (mm) on the validation set, decoded as at inference (:func:`decode`)."""
         self.model.eval()
         assert self.val is not None
-        losses, mpjpe, mrpe = [], [], []
-        step = self.config.eval_batch_size
-        for start in range(0, len(self.val), step):
-            kp = self.val.keypoints[start:start + step]
-            joints = self.val.joints[start:start + step]
-            k = self.val.intrinsics[start:start + step]
-            raw = self.model(kp, k)
-            target = lifter_targets(joints, k, self.config.lifter, self.skeleton.root)
+        val, root, step = self.val, self.skeleton.root, self.config.eval_batch_size
+        losses, raws = [], []
+        for start in range(0, len(val), step):
+            part = slice(start, start + step)
+            kp, k, visible = val.keypoints[part], val.intrinsics[part], val.visible[part].float()
+            raw = self.model(kp, k, visible)
+            target = lifter_targets(val.joints[part], kp, k, visible, self.config.lifter, root)
             losses.append(poselifter_loss(raw, target, self.config.optim.pose_weight)[0] * len(kp))
-            out = self.model.decode(raw, kp, k)
-            rel_gt = joints - joints[:, self.skeleton.root:self.skeleton.root + 1]
-            mpjpe.append((out.relative - rel_gt).norm(dim=-1).mean(dim=1))
-            mrpe.append((out.root - joints[:, self.skeleton.root]).norm(dim=-1))
+            raws.append(raw.cpu().numpy())
+        data = val.pose_set
+        visible = val.visible.cpu().numpy()
+        out = decode(np.concatenate(raws), data.keypoints_2d, data.intrinsics, visible, self.config.lifter, self.skeleton)
+        joints = data.joints_3d.astype(np.float64)
+        relative = joints - joints[:, root:root + 1]
         return {
-            "val_loss": (torch.stack(losses).sum() / len(self.val)).item(),
-            "val_mpjpe_mm": torch.cat(mpjpe).mean().item(),
-            "val_mrpe_mm": torch.cat(mrpe).mean().item(),
+            "val_loss": (torch.stack(losses).sum() / len(val)).item(),
+            "val_mpjpe_mm": float(np.linalg.norm(out.relative - relative, axis=-1).mean()),
+            "val_mrpe_mm": float(np.linalg.norm(out.root - joints[:, root], axis=-1).mean()),
         }
 
     def _write_epoch(self, epoch: int, stats: dict[str, float]) -> None:

@@ -1,81 +1,110 @@
-"""The node's parameters: one dataclass field each, with the description and range ROS declares.
+"""The node's settings: the core's config dataclasses plus the node's own, one ROS parameter per
+leaf setting with a dotted name (``cascade.min_joint_score``, as ``poselifter bag --set`` names
+them), its description, range and whether it is live (``ros2 param set`` while running) or
+read-only (read when the node configures: models, backend, input topology).
 
-Every parameter is read-only (set it in ``config/pose3d.yaml`` or on the command line): the
-models and the synchronizer are built once at start-up.
+``config/pose3d.yaml`` is generated from here (``python -m poselifter_ros.node_config >
+config/pose3d.yaml``); tests/test_node_config.py fails when the two disagree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import sys
+import textwrap
+from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from poselifter_core.cascade import CascadeConfig
-from poselifter_core.rosmsg.frames import MODES, FrameConfig
-from poselifter_core.runtime.backend import BACKEND_SETTINGS
+from poselifter_core.rosmsg.frames import FrameConfig
+from poselifter_core.runtime.factory import BACKEND_SETTINGS
+from poselifter_core.settings import SettingSpec, setting, setting_specs
 
 
-def _param(default: Any, description: str, low: float | None = None, high: float | None = None,
-           choices: tuple[str, ...] = ()) -> Any:
-    spec = {"description": description, "range": (low, high), "choices": choices}
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata=spec)
-    return field(default=default, metadata=spec)
+@dataclass
+class InputConfig:
+    compressed: bool = setting(False, "Subscribe to '<image>/compressed' (sensor_msgs/CompressedImage, jpeg/png; "
+                               "image_transport naming) instead of 'image' (sensor_msgs/Image)", live=False)
+    expected_rate: float = setting(0.0, "Expected rate of processed frames [Hz]: /diagnostics warns when the rate "
+                                   "falls below it by more than rate_tolerance; 0: no check", low=0.0, high=1000.0)
+    rate_tolerance: float = setting(0.1, "Fraction of expected_rate the processed rate may fall short of",
+                                    low=0.0, high=1.0)
+
+
+@dataclass
+class OutputConfig:
+    markers: bool = setting(True, "Publish ~/markers (visualization_msgs/MarkerArray) for RViz")
+    marker_lifetime_s: float = setting(0.5, "Markers vanish this long after the last update [s]; 0: never",
+                                       low=0.0, high=60.0)
+    debug_image: bool = setting(False, "Publish ~/debug_image: the image with the 2D skeletons drawn")
+    detections: bool = setting(True, "Publish ~/detections (vision_msgs/Detection3DArray): one detection per "
+                               "person, box around the joints, root pose with covariance")
+    tf: bool = setting(False, "Broadcast a TF frame body_<id> per person at the root (pelvis), parented to the "
+                       "image's frame, x forward and z up (REP-155)")
+    joint_frames: bool = setting(False, "With tf: also a frame <link>_<id> per valid joint (REP-155 link names: "
+                                 "l_knee, torso, head, ...), parented to body_<id>")
+    target_frame: str = setting("", "Express skeletons, markers and detections in this frame (TF lookup at the "
+                                "image stamp); '': the image's optical frame")
 
 
 @dataclass
 class NodeConfig:
-    mode: str = _param("bottom_up", "Input mode: bottom_up (image; the 2D stage finds people), top_down (image + "
-                       "vision_msgs/Detection2DArray on 'detections'), keypoints (poselifter_msgs/Keypoints2DArray "
-                       "on 'keypoints' from your own 2D detector; lifter only)", choices=MODES)
-    backend: str = _param("auto", "Inference backend for every model: auto picks TensorRT (NVIDIA GPU), else ONNX "
-                          "Runtime CUDA, else ONNX Runtime CPU; torch needs torch models (MoveNet is ONNX only)",
-                          choices=BACKEND_SETTINGS)
-    lifter_model: str = _param("", "Lifter checkpoint (.pt) or ONNX file; empty: the shipped default lifter")
-    pose2d_model: str = _param("", "2D model: MoveNet MultiPose .onnx, an exported top-down .onnx, a train-2d "
-                               "checkpoint or an ONNX keypoint-model .yaml; empty: the shipped MoveNet")
-    compressed_input: bool = _param(False, "Subscribe to 'image' as sensor_msgs/CompressedImage (jpeg/png) "
-                                    "instead of sensor_msgs/Image")
-    reliable_input: bool = _param(False, "Subscribe to the inputs with RELIABLE instead of the sensor-data default "
-                                  "BEST_EFFORT (keep last sync_queue_size either way). Only for publishers that are "
-                                  "reliable: large best-effort images can lose fragments in DDS")
-    use_projection_matrix: bool = _param(False, "Read focal length and principal point from CameraInfo P "
-                                         "(rectified images, e.g. image_rect) instead of K (raw images)")
-    require_camera_info: bool = _param(True, "Skip frames until a valid CameraInfo arrives; false: assume "
-                                       "default_hfov_deg and publish with metric_depth = false")
-    default_hfov_deg: float = _param(60.0, "Horizontal field of view assumed without CameraInfo [deg]", 1.0, 179.0)
-    min_person_score: float = _param(0.2, "Skip people whose 2D person score is below this", 0.0, 1.0)
-    min_joint_score: float = _param(0.3, "A joint is valid when its 2D score reaches this", 0.0, 1.0)
-    min_valid_joints: int = _param(13, "Skip people with fewer valid joints than this (of 17)", 1, 17)
-    detection_class_ids: list = _param([""], "top_down: class ids counted as people (e.g. ['person'] or ['0']); "
-                                       "[''] accepts every detection")
-    min_detection_score: float = _param(0.0, "top_down: skip detections scored below this", 0.0, 1.0)
-    sync_slop_s: float = _param(0.02, "Largest stamp difference paired by the synchronizer [s]", 0.0, 1.0)
-    sync_queue_size: int = _param(5, "Messages held per input stream while waiting for a match", 1, 100)
-    publish_markers: bool = _param(True, "Publish ~/markers (visualization_msgs/MarkerArray) for RViz")
-    marker_lifetime_s: float = _param(0.5, "Markers vanish this long after the last update [s]; 0: never", 0.0, 60.0)
-    publish_debug_image: bool = _param(False, "Publish ~/debug_image: the image with the 2D skeletons drawn")
-    diagnostics_period_s: float = _param(1.0, "Period of the /diagnostics status [s]", 0.1, 60.0)
-
-    def frame_config(self) -> FrameConfig:
-        class_ids = tuple(c for c in self.detection_class_ids if c)
-        return FrameConfig(mode=self.mode, use_projection=self.use_projection_matrix,
-                           require_camera_info=self.require_camera_info, detection_class_ids=class_ids,
-                           min_detection_score=self.min_detection_score, sync_slop_s=self.sync_slop_s,
-                           sync_queue_size=self.sync_queue_size)
-
-    def cascade_config(self) -> CascadeConfig:
-        return CascadeConfig(min_person_score=self.min_person_score, min_joint_score=self.min_joint_score,
-                             min_valid_joints=self.min_valid_joints, default_hfov_deg=self.default_hfov_deg)
+    backend: str = setting("auto", "Inference backend for every model: auto picks TensorRT (NVIDIA GPU), else ONNX "
+                           "Runtime CUDA, else ONNX Runtime CPU; torch needs torch models (MoveNet is ONNX only)",
+                           choices=BACKEND_SETTINGS, live=False)
+    lifter: str = setting("", "Lifter checkpoint (.pt) or ONNX file; '': the shipped default lifter", live=False)
+    pose2d: str = setting("", "2D model: MoveNet MultiPose .onnx, an exported top-down .onnx, a train-2d checkpoint "
+                          "or an ONNX keypoint-model .yaml; '': the shipped MoveNet", live=False)
+    autostart: bool = setting(True, "Configure and activate at start-up (as a plain node); false: wait for the "
+                              "lifecycle change_state service", live=False)
+    diagnostics_period_s: float = setting(1.0, "Period of the /diagnostics status [s]", low=0.1, high=60.0,
+                                          live=False)
+    frame: FrameConfig = field(default_factory=FrameConfig)
+    cascade: CascadeConfig = field(default_factory=CascadeConfig)
+    input: InputConfig = field(default_factory=InputConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
 
 
-def parameter_specs() -> list[tuple[str, Any, dict]]:
-    """``(name, default, metadata)`` for every parameter, in declaration order."""
-    defaults = NodeConfig()
-    return [(f.name, getattr(defaults, f.name), dict(f.metadata)) for f in fields(NodeConfig)]
+def parameter_specs() -> list[SettingSpec]:
+    """Every node parameter, in declaration order."""
+    return setting_specs(NodeConfig)
 
 
-def check_choices(config: NodeConfig) -> None:
-    """Raise ValueError for a string parameter outside its choices (ROS ranges cover numbers only)."""
-    for name, _, spec in parameter_specs():
-        value = getattr(config, name)
-        if spec["choices"] and value not in spec["choices"]:
-            raise ValueError(f"parameter {name!r} must be one of {list(spec['choices'])}, got {value!r}")
+def ros_value(value: Any) -> Any:
+    """A setting's value as a ROS parameter value: tuples become lists, and an empty list of
+    strings ``[""]`` (ROS cannot type an empty list; the config drops empty strings)."""
+    if isinstance(value, (list, tuple)):
+        return list(value) or [""]
+    return value
+
+
+def _yaml_value(value: Any) -> str:
+    return yaml.safe_dump([ros_value(value)], default_flow_style=True, width=1000).strip()[1:-1]
+
+
+def params_yaml(node_key: str = "/**") -> str:
+    """The params file of every parameter at its default, commented with its description."""
+    lines = ["# Parameters of pose3d_node: every one, at its default. GENERATED from the config dataclasses",
+             "# (poselifter_ros/node_config.py, FrameConfig, CascadeConfig) by",
+             "#     python -m poselifter_ros.node_config > config/pose3d.yaml",
+             "# [live]: `ros2 param set` changes it while the node runs; [read-only]: read when the node",
+             "# configures. Ranges: `ros2 param describe /pose3d <name>`. Input QoS: qos_overrides.* (docs/ros.md).",
+             f"{node_key}:", "  ros__parameters:"]
+    sections: list[str] = []
+    for spec in parameter_specs():
+        *path, leaf = spec.name.split(".")
+        for depth, section in enumerate(path):
+            if sections[:depth + 1] != path[:depth + 1]:
+                lines.append(f"{'  ' * (depth + 2)}{section}:")
+        sections = path
+        indent = "  " * (len(path) + 2)
+        text = f"[{'live' if spec.live else 'read-only'}] {spec.description}"
+        if spec.choices:
+            text += f" (one of: {', '.join(spec.choices)})"
+        lines += textwrap.wrap(text, 110, initial_indent=f"{indent}# ", subsequent_indent=f"{indent}# ")
+        lines.append(f"{indent}{leaf}: {_yaml_value(spec.default)}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(params_yaml())

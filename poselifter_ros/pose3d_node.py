@@ -1,5 +1,10 @@
 """``pose3d_node``: camera images (+ CameraInfo, + detections or external 2D keypoints) in,
-absolute 3D skeletons out.
+absolute 3D skeletons out; a lifecycle node.
+
+Lifecycle: *configure* reads the parameters and loads the models, *activate* subscribes to the
+inputs, *deactivate* unsubscribes (the models stay loaded), *cleanup* unloads them. With
+``autostart`` (the default) the node configures and activates itself at start-up, as a plain
+node would; a failed start-up ends the process with the reason.
 
 Threads: the executor thread only pairs messages by timestamp (cheap); a worker thread decodes the
 image and runs the cascade on the newest complete set (see :mod:`.latest_slot`), so slow
@@ -17,41 +22,31 @@ from typing import Any
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from poselifter_msgs.msg import Keypoints2DArray
 from rclpy.executors import ExternalShutdownException
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
-from visualization_msgs.msg import MarkerArray
 
-from poselifter_core.images import rgb_to_image_fields
 from poselifter_core.infer import build_cascade
 from poselifter_core.rosmsg import outputs
-from poselifter_core.rosmsg.frames import Frame, FrameProcessor
-from poselifter_core.sync import Match
-from poselifter_msgs.msg import Keypoints2DArray, Skeleton3DArray
+from poselifter_core.rosmsg.frames import FrameProcessor
+from poselifter_core.rosmsg.sync import Match
 
 from .latest_slot import LatestSlot
 from .message_factory import make
-from .node_config import NodeConfig, check_choices, parameter_specs
-from .node_stats import NodeStats
+from .node_config import NodeConfig
+from .node_stats import NodeStats, StatusContext
+from .parameters import ParameterGuard, declare, read_config
+from .result_outputs import ResultPublishers
 
 NODE_NAME = "pose3d"
 LOG_THROTTLE_S = 5.0
-OUTPUT_QOS_DEPTH = 10
-
-
-def _descriptor(default: Any, spec: dict) -> ParameterDescriptor:
-    description = spec["description"]
-    if spec["choices"]:
-        description += f" (one of: {', '.join(spec['choices'])})"
-    descriptor = ParameterDescriptor(description=description, read_only=True)
-    low, high = spec["range"]
-    if low is not None and isinstance(default, int) and not isinstance(default, bool):
-        descriptor.integer_range = [IntegerRange(from_value=int(low), to_value=int(high), step=1)]
-    elif low is not None and isinstance(default, float):
-        descriptor.floating_point_range = [FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)]
-    return descriptor
+DIAGNOSTICS_QOS_DEPTH = 10
+#: image_transport's name for the compressed variant of an image topic.
+COMPRESSED_SUFFIX = "/compressed"
 
 
 class _RosLogHandler(logging.Handler):
@@ -63,75 +58,130 @@ class _RosLogHandler(logging.Handler):
         self.node = node
 
     def emit(self, record: logging.LogRecord) -> None:
-        logger = self.node.get_logger()
-        log = logger.error if record.levelno >= logging.ERROR else (
-            logger.warning if record.levelno >= logging.WARNING else logger.info)
-        log(f"{record.name}: {record.getMessage()}")
+        logger, text = self.node.get_logger(), f"{record.name}: {record.getMessage()}"
+        # One call site per severity: rclpy refuses a call site whose severity changes.
+        if record.levelno >= logging.ERROR:
+            logger.error(text)
+        elif record.levelno >= logging.WARNING:
+            logger.warning(text)
+        else:
+            logger.info(text)
 
 
-class Pose3DNode(Node):
+class Pose3DNode(LifecycleNode):
     def __init__(self, node_name: str = NODE_NAME, **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
         self._log_handler = _RosLogHandler(self)
         core_log = logging.getLogger("poselifter_core")
         core_log.setLevel(logging.INFO)
         core_log.addHandler(self._log_handler)
-        self.config = self._declare_parameters()
-        cascade = build_cascade(self.config.lifter_model or None, self.config.pose2d_model or None,
-                                self.config.cascade_config(), self.config.backend,
-                                lift_only=self.config.mode == "keypoints")
-        self.processor = FrameProcessor(cascade, self.config.frame_config())
-        self.slot: LatestSlot[Match] = LatestSlot()
+        declare(self)
+        self.config = read_config(self)  # a bad choice fails the start-up here
         self.stats = NodeStats()
-
-        self.skeleton_pub = self.create_publisher(Skeleton3DArray, "~/skeletons", OUTPUT_QOS_DEPTH)
-        self.marker_pub = (self.create_publisher(MarkerArray, "~/markers", OUTPUT_QOS_DEPTH)
-                           if self.config.publish_markers else None)
-        self.debug_pub = (self.create_publisher(Image, "~/debug_image", OUTPUT_QOS_DEPTH)
-                          if self.config.publish_debug_image else None)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", OUTPUT_QOS_DEPTH)
-        self._subscribe()
+        self.slot: LatestSlot[Match] = LatestSlot()
+        self.processor: FrameProcessor | None = None
+        self.outputs: ResultPublishers | None = None
+        self._inputs: list[Any] = []
+        self._active = False
+        self._camera_frame = ""
+        self.configure_error = ""
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", DIAGNOSTICS_QOS_DEPTH)
         self.create_timer(self.config.diagnostics_period_s, self._publish_diagnostics)
         self._worker = threading.Thread(target=self._work, name="pose3d_inference", daemon=True)
         self._worker.start()
-        self.get_logger().info(
-            f"mode {self.config.mode}, backend {self.config.backend}; publishing {self.skeleton_pub.topic_name}")
+        ParameterGuard(self, self._apply)
+        if self.config.autostart:
+            if self.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+                raise RuntimeError(self.configure_error)
+            self.trigger_activate()
 
-    def _declare_parameters(self) -> NodeConfig:
-        values = {name: self.declare_parameter(name, default, _descriptor(default, spec)).value
-                  for name, default, spec in parameter_specs()}
-        config = NodeConfig(**values)
-        check_choices(config)
-        return config
+    # Lifecycle transitions (executor thread).
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self.config = config = read_config(self)
+            cascade = build_cascade(config.lifter or None, config.pose2d or None, config.cascade, config.backend,
+                                    lift_only=config.frame.mode == "keypoints")
+        except (OSError, ValueError, RuntimeError) as error:
+            self.configure_error = f"{type(error).__name__}: {error}"
+            self.get_logger().error(f"configure failed: {self.configure_error}")
+            return TransitionCallbackReturn.FAILURE
+        self.processor = FrameProcessor(cascade, config.frame)
+        self.outputs = ResultPublishers(self, config.output)
+        self.get_logger().info(f"configured: mode {config.frame.mode}, backend {config.backend}; "
+                               f"publishing {self.outputs.skeletons.topic_name}")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._subscribe()
+        self._active = True
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._active = False
+        for subscription in self._inputs:
+            self.destroy_subscription(subscription)
+        self._inputs = []
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self.outputs is not None:
+            self.outputs.destroy()
+        self.processor, self.outputs = None, None
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self._active:
+            self.on_deactivate(state)
+        return self.on_cleanup(state)
+
+    def _apply(self, config: NodeConfig) -> None:
+        """A live parameter changed: hand the new settings to the parts that use them."""
+        self.config = config
+        if self.processor is not None:
+            self.processor.reconfigure(config.frame)
+            self.processor.cascade.reconfigure(config.cascade)
+        if self.outputs is not None:
+            self.outputs.update(config.output)
 
     def _input_qos(self) -> QoSProfile:
-        """Sensor-data QoS (best effort, volatile, keep last), reliable on request."""
-        reliability = ReliabilityPolicy.RELIABLE if self.config.reliable_input else qos_profile_sensor_data.reliability
-        return QoSProfile(history=qos_profile_sensor_data.history, depth=self.config.sync_queue_size,
-                          reliability=reliability, durability=qos_profile_sensor_data.durability)
+        """Sensor-data QoS (best effort, volatile, keep last sync_queue_size); every policy can be
+        overridden per topic with the qos_overrides.<topic>.subscription.* parameters."""
+        return QoSProfile(history=qos_profile_sensor_data.history, depth=self.config.frame.sync_queue_size,
+                          reliability=qos_profile_sensor_data.reliability,
+                          durability=qos_profile_sensor_data.durability)
 
     def _subscribe(self) -> None:
-        mode, qos = self.config.mode, self._input_qos()
+        mode = self.config.frame.mode
+        streams: list[tuple[str, type, str]] = [("camera_info", CameraInfo, "camera_info")]
         if mode == "keypoints":
-            self.create_subscription(Keypoints2DArray, "keypoints", lambda m: self._on_input("keypoints", m), qos)
+            streams.append(("keypoints", Keypoints2DArray, "keypoints"))
+        elif self.config.input.compressed:
+            streams.append(("image", CompressedImage, self.resolve_topic_name("image") + COMPRESSED_SUFFIX))
         else:
-            image_type = CompressedImage if self.config.compressed_input else Image
-            self.create_subscription(image_type, "image", lambda m: self._on_input("image", m), qos)
+            streams.append(("image", Image, "image"))
         if mode == "top_down":
             from vision_msgs.msg import Detection2DArray  # only top-down mode needs vision_msgs
 
-            self.create_subscription(Detection2DArray, "detections", lambda m: self._on_input("detections", m), qos)
-        self.create_subscription(CameraInfo, "camera_info", lambda m: self._on_input("camera_info", m), qos)
+            streams.append(("detections", Detection2DArray, "detections"))
+        overrides = QoSOverridingOptions.with_default_policies()
+        self._inputs = [self.create_subscription(msg_type, topic, lambda m, s=stream: self._on_input(s, m),
+                                                 self._input_qos(), qos_overriding_options=overrides)
+                        for stream, msg_type, topic in streams]
 
     # Executor thread: pair messages, hand complete sets to the worker.
     def _on_input(self, stream: str, message: Any) -> None:
+        processor = self.processor
+        if processor is None:
+            return
         try:
-            matches = self.processor.add(stream, message)
+            matches = processor.add(stream, message, self.get_clock().now().nanoseconds)
         except ValueError as error:  # only a rejected CameraInfo raises
             self.stats.count(f"{stream}_rejected")
             self.get_logger().warning(f"{error}; keeping the previous CameraInfo",
                                       throttle_duration_sec=LOG_THROTTLE_S)
             return
+        if stream == "camera_info":  # the camera is known before its first processed frame
+            self._camera_frame = str(message.header.frame_id) or self._camera_frame
         for match in matches:
             self.slot.put(match)
 
@@ -148,35 +198,39 @@ class Pose3DNode(Node):
                 self.get_logger().error(f"frame {match.stamp_ns} failed: {error!r}", throttle_duration_sec=LOG_THROTTLE_S)
 
     def _process(self, match: Match) -> None:
+        processor, publishers = self.processor, self.outputs
+        if not self._active or processor is None or publishers is None:
+            return  # deactivated while this set waited
         started = time.perf_counter()
-        frame = self.processor.process(match)
+        frame = processor.process(match)
+        self._camera_frame = frame.frame_id or self._camera_frame
         if frame.error_kind:
             self.stats.skip_frame(frame.error_kind)
             self.get_logger().warning(f"frame skipped, {frame.error_kind}: {frame.error}",
                                       throttle_duration_sec=LOG_THROTTLE_S)
             return
-        header = outputs.header(make, frame.stamp_ns, frame.frame_id)
-        self.skeleton_pub.publish(outputs.skeleton_array(make, frame.result, header))
-        if self.marker_pub is not None:
-            self.marker_pub.publish(outputs.marker_array(make, frame.result, header, self.config.marker_lifetime_s))
-        if self.debug_pub is not None and frame.image is not None:
-            self.debug_pub.publish(self._debug_image(frame, header))
+        if frame.skipped:
+            self.get_logger().warning("people skipped: " + ", ".join(f"{n} x {reason}" for reason, n in frame.skipped.items()),
+                                      throttle_duration_sec=LOG_THROTTLE_S)
+        processed, processed_cpu = time.perf_counter(), time.thread_time()
+        publishers.publish(frame)
+        published, published_cpu = time.perf_counter(), time.thread_time()
         now_ns = self.get_clock().now().nanoseconds
         self.stats.frame_done(len(frame.result.people), frame.skipped, (now_ns - frame.stamp_ns) / 1e6,
-                              1000 * (time.perf_counter() - started))
-
-    @staticmethod
-    def _debug_image(frame: Frame, header: Any) -> Image:
-        from poselifter_core.viz.poses import draw_2d  # matplotlib-backed module: only when asked for
-
-        return Image(header=header, **rgb_to_image_fields(draw_2d(frame.image, frame.result)))
+                              1000 * (published - started), 1000 * (published - processed),
+                              1000 * (published_cpu - processed_cpu))
 
     def _publish_diagnostics(self) -> None:
-        waiting = self.config.require_camera_info and not self.processor.has_camera_info()
-        status = self.stats.status(f"{self.get_name()}: pose3d pipeline", self.slot.dropped,
-                                   self.processor.synchronizer.stats, waiting)
+        processor = self.processor
+        waiting = processor is not None and self.config.frame.require_camera_info and not processor.has_camera_info()
+        context = StatusContext(
+            name=f"{self.get_fully_qualified_name()}: pose3d pipeline", hardware_id=self._camera_frame,
+            dropped=self.slot.dropped, sync_stats=processor.sync_stats() if processor is not None else {},
+            waiting_for_camera_info=waiting, expected_rate=self.config.input.expected_rate,
+            rate_tolerance=self.config.input.rate_tolerance, inactive=not self._active,
+            sync_problem=processor.sync_monitor.check() if processor is not None else "")
         self.diagnostics_pub.publish(DiagnosticArray(header=outputs.header(
-            make, self.get_clock().now().nanoseconds, ""), status=[status]))
+            make, self.get_clock().now().nanoseconds, ""), status=[self.stats.status(context)]))
 
     def destroy_node(self) -> None:
         self.slot.close()

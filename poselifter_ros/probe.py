@@ -20,7 +20,7 @@ from .message_factory import make
 
 def person_frame() -> np.ndarray:
     """A 640x480 RGB frame with one person (scikit-image's public-domain astronaut photo, waist up:
-    7 of the 17 joints are visible, so run the node with ``min_valid_joints`` 7 on it)."""
+    7 of the 17 joints are visible, so run the node with ``cascade.min_valid_joints`` 7 on it)."""
     from skimage.data import astronaut  # test extra: pip install .[test]
 
     canvas = np.full((480, 640, 3), 90, dtype=np.uint8)
@@ -64,8 +64,9 @@ class Probe:
             return [m for _, m in self.received[topic]]
 
     def repeat(self, publisher: Any, message: Any, period_s: float = 0.1) -> None:
-        """Publish ``message`` every ``period_s`` (as camera drivers do with CameraInfo)."""
-        self.node.create_timer(period_s, lambda: publisher.publish(message))
+        """Publish ``message`` every ``period_s`` (as camera drivers do with CameraInfo); a callable
+        ``message`` makes a fresh one each time."""
+        self.node.create_timer(period_s, lambda: publisher.publish(message() if callable(message) else message))
 
     def publish_until(self, publisher: Any, make_message: Callable[[], Any], condition: Callable[[], bool],
                       timeout_s: float, what: str, period_s: float = 0.5) -> list[Any]:
@@ -83,6 +84,18 @@ class Probe:
             except AssertionError:
                 continue
         raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+    def call(self, srv_type: type, name: str, request: Any, timeout_s: float = 10.0) -> Any:
+        """Call service ``name`` and return its response (AssertionError on timeout)."""
+        client = self.node.create_client(srv_type, name)
+        try:
+            if not client.wait_for_service(timeout_sec=timeout_s):
+                raise AssertionError(f"service {name} not available after {timeout_s} s")
+            future = client.call_async(request)
+            self.wait_for(future.done, timeout_s, f"a reply from {name}")
+            return future.result()
+        finally:
+            self.node.destroy_client(client)
 
     def wait_for(self, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
         deadline = time.monotonic() + timeout_s

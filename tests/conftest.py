@@ -1,12 +1,14 @@
 """Shared fixtures: small generated world-mocap files (no dependency on ../shared)."""
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from poselifter_core.cli import data as data_cli
 from poselifter_core.skeleton import H36M17
 
 # A plausible standing T-ish pose (world mm, Y up), H36M-17 order.
@@ -29,6 +31,14 @@ def synthetic_motion(frames: int, seed: int, scale: float = 1.0) -> np.ndarray:
         poses[:, joint, 1] += 0.3 * amplitude * np.cos(t + phase)
     poses[:, :, 0] += np.linspace(0, 1500, frames)[:, None]
     return poses.astype(np.float32)
+
+
+def run_data_cli(*argv: str) -> int:
+    """``poselifter data <argv>`` in this process; returns the command's exit status."""
+    parser = argparse.ArgumentParser(prog="poselifter")
+    data_cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["data", *argv])
+    return args.func(args)
 
 
 def write_world_mocap(path: Path, clips: dict[str, tuple[str, np.ndarray]]) -> Path:

@@ -8,12 +8,13 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
+from poselifter_core.lifter.export import export_lifter, random_lifter_inputs
 from poselifter_core.runtime import BackendError, Signature, create_backend
 from poselifter_core.runtime.backend import cast_input
-from poselifter_core.runtime.onnx_export import export_lifter, random_lifter_inputs
 from poselifter_core.runtime.onnx_model import read_signature
 from poselifter_core.runtime.onnxruntime_backend import OnnxRuntimeBackend
 from poselifter_core.runtime.torch_backend import TorchBackend
+
 from runtime_fixtures import write_checkpoint
 
 
@@ -60,13 +61,13 @@ def test_uint8_model_through_onnxruntime(uint8_model):
 def test_float_model_is_unchanged(tmp_path):
     onnx_path = export_lifter(write_checkpoint(tmp_path / "lifter.pt", width=16), tmp_path / "lifter.onnx").path
     backend = OnnxRuntimeBackend(onnx_path)
-    assert backend.signature.dtypes == (np.dtype(np.float32),) * 2
+    assert backend.signature.dtypes == (np.dtype(np.float32),) * 3
     x = random_lifter_inputs(3, 17, np.random.default_rng(0))
     expected = backend.run(x)["raw"]
     as_double = backend.run({k: v.astype(np.float64) for k, v in x.items()})["raw"]
     assert expected.dtype == np.float32 and np.array_equal(as_double, expected)
     with pytest.raises(ValueError, match="input 'keypoints' must be float32.*got <U"):
-        backend.run({"keypoints": np.full((3, 17, 2), "a"), "intrinsics": x["intrinsics"]})
+        backend.run({**x, "keypoints": np.full((3, 17, 2), "a")})
 
 
 def test_torch_backend_takes_the_callers_types_and_keeps_output_types():

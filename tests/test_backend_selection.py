@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from poselifter_core.lifter.checkpoint import load_lifter
-from poselifter_core.runtime import BACKEND_SETTINGS, BackendError, create_backend
-from poselifter_core.runtime import tensorrt_backend
-from poselifter_core.runtime.onnx_export import LIFTER_SIGNATURE, export_lifter
-from poselifter_core.runtime.onnxruntime_backend import physical_cores
+from poselifter_core.lifter.export import LIFTER_SIGNATURE, export_lifter
+from poselifter_core.runtime import BACKEND_SETTINGS, BackendError, create_backend, tensorrt_backend
+from poselifter_core.runtime.threads import physical_cores
+
 from runtime_fixtures import write_checkpoint
 
 HAS_CUDA_EP = "CUDAExecutionProvider" in ort.get_available_providers()
@@ -35,14 +35,14 @@ def test_unknown_setting():
 @pytest.mark.skipif(torch.cuda.is_available() or HAS_CUDA_EP, reason="checks the CPU-only fallback")
 def test_auto_on_a_cpu_machine_logs_choice_and_reasons_once(model_files, tmp_path, caplog):
     _, onnx_path = model_files
-    with caplog.at_level(logging.INFO, logger="poselifter_core.runtime.backend"):
+    with caplog.at_level(logging.INFO, logger="poselifter_core.runtime.factory"):
         backend = create_backend("auto", onnx_path, cache_dir=tmp_path, model_name="lifter")
     assert backend.name == "onnxruntime-cpu"
     records = [r.getMessage() for r in caplog.records]
     assert len(records) == 1
     assert "lifter: using backend onnxruntime-cpu" in records[0]
     assert "tensorrt" in records[0] and "CUDAExecutionProvider" in records[0]
-    assert backend.input_names == ("keypoints", "intrinsics") and backend.output_names == ("raw",)
+    assert backend.input_names == ("keypoints", "intrinsics", "visible") and backend.output_names == ("raw",)
 
 
 @pytest.mark.skipif(torch.cuda.is_available() or HAS_CUDA_EP, reason="checks the CPU-only fallback")
@@ -72,7 +72,7 @@ def test_auto_falls_back_when_tensorrt_fails_to_start(model_files, tmp_path, mon
     _, onnx_path = model_files
     monkeypatch.setitem(sys.modules, "tensorrt", types.ModuleType("tensorrt"))  # imports, has no API
     monkeypatch.setattr(tensorrt_backend, "tensorrt_status", lambda: (True, "pretend"))
-    with caplog.at_level(logging.INFO, logger="poselifter_core.runtime.backend"):
+    with caplog.at_level(logging.INFO, logger="poselifter_core.runtime.factory"):
         backend = create_backend("auto", onnx_path, cache_dir=tmp_path)
     assert backend.name.startswith("onnxruntime")
     assert "tensorrt: TensorRT backend failed" in caplog.text

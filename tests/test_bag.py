@@ -15,15 +15,15 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from skimage.data import astronaut  # NASA portrait of Eileen Collins, public domain
 
 from poselifter_core import shipped
-from poselifter_core.bag import STORAGES, BagConfig, BagTopics, plan_bag, process_bag
 from poselifter_core.cascade import CascadeConfig
 from poselifter_core.cli import main
-from poselifter_core.images import rgb_to_image_fields
 from poselifter_core.infer import build_cascade, load_lifter_runtime
-from poselifter_core.rosbags_factory import message_factory
-from poselifter_core.rosbags_types import MSG_DIR, poselifter_typestore
+from poselifter_core.rosmsg.bag import STORAGES, BagConfig, BagTopics, plan_bag, process_bag
 from poselifter_core.rosmsg.frames import FrameConfig
-from poselifter_core.rosmsg.outputs import BONES_NS, JOINTS_NS, MARKER_ADD, MARKER_DELETEALL
+from poselifter_core.rosmsg.images import rgb_to_image_fields
+from poselifter_core.rosmsg.outputs import BONES_NS, JOINTS_NS, MARKER_ADD, MARKER_DELETEALL, TRAILS_NS
+from poselifter_core.rosmsg.rosbags_factory import message_factory
+from poselifter_core.rosmsg.rosbags_types import MSG_DIR, poselifter_typestore
 
 REPO = Path(__file__).resolve().parents[1]
 VISION_MSGS = Path(__file__).resolve().parent / "ros_interfaces" / "vision_msgs" / "msg"
@@ -32,8 +32,10 @@ T0 = 1_700_000_000 * 10**9  # first stamp [ns]
 PERIOD = 100_000_000  # 10 Hz
 FRAME_ID = "camera_optical_frame"
 # The 512 px portrait shrunk into a 320x240 frame; her legs are out of the picture, so fewer
-# joints than the default 13 are confident: the image tests lower the bar to 8.
-PORTRAIT_MIN_VALID_JOINTS = "cascade.min_valid_joints=8"
+# joints than the default 13 are confident: the image tests lower the bar to 7 (she has 7-8; the
+# OpenCV letterbox of #16 moved one elbow score from 0.34 to 0.30, at the 0.3 joint threshold).
+PORTRAIT_MIN_VALID = 7
+PORTRAIT_MIN_VALID_JOINTS = f"cascade.min_valid_joints={PORTRAIT_MIN_VALID}"
 
 
 def input_typestore():
@@ -54,7 +56,7 @@ def jazzy_typestore():
     """What ``ros2 bag play`` on Jazzy has: the standard types plus our installed poselifter_msgs."""
     typestore = get_typestore(Stores.ROS2_JAZZY)
     types = {}
-    for path in sorted((REPO / "ros" / "poselifter_msgs" / "msg").glob("*.msg")):
+    for path in sorted((REPO / "msg").glob("*.msg")):
         types.update(get_types_from_msg(path.read_text(), f"poselifter_msgs/msg/{path.stem}"))
     typestore.register(types)
     return typestore
@@ -118,17 +120,24 @@ def check_poses():
 
 
 def keypoints_bag(path: Path, storage: str, data) -> Path:
+    return write_bag(path, storage, keypoints_records(data))
+
+
+def keypoints_records(data, start: int = T0, log_start: int = T0) -> list:
+    """CameraInfo and keypoints of the first FRAMES poses of ``data``, stamped from ``start``
+    and logged from ``log_start``, 10 Hz."""
     records = []
     for i in range(FRAMES):
-        stamp = T0 + i * PERIOD
+        stamp = start + i * PERIOD
+        log = log_start + i * PERIOD
         fx, fy, cx, cy = data.intrinsics[i]
-        records.append(("/camera/camera_info", "sensor_msgs/msg/CameraInfo", stamp - 1_000_000,
+        records.append(("/camera/camera_info", "sensor_msgs/msg/CameraInfo", log - 1_000_000,
                         camera_info(stamp, tuple(data.image_size[i]), fx, fy, cx, cy)))
         person = make("poselifter_msgs/msg/Keypoints2D", id=f"person{i}", layout="h36m17", score=1.0, keypoints=[
             make("poselifter_msgs/msg/Keypoint2D", x=float(x), y=float(y), score=1.0) for x, y in data.keypoints_2d[i]])
-        records.append(("/people/keypoints", "poselifter_msgs/msg/Keypoints2DArray", stamp,
+        records.append(("/people/keypoints", "poselifter_msgs/msg/Keypoints2DArray", log,
                         make("poselifter_msgs/msg/Keypoints2DArray", header=header(stamp), people=[person])))
-    return write_bag(path, storage, records)
+    return records
 
 
 @pytest.mark.parametrize("storage", ["sqlite3", "mcap"])
@@ -161,12 +170,13 @@ def test_keypoints_mode_gives_the_cascade_answer_close_to_the_truth(tmp_path, st
         absolute.append(np.linalg.norm(joints - truth, axis=1).mean())
         relative.append(np.linalg.norm((joints - root) - (truth - truth[0]), axis=1).mean())
         root_error.append(np.linalg.norm(root - truth[0]) / truth[0, 2])
-    # Measured on these 6 frames (people 4-9 m away): absolute MPJPE 0.06-0.33 m (mean 0.17 m),
-    # root-relative MPJPE 0.03-0.08 m (mean 0.05 m), root error 0.6-5.4 % of the depth. The shipped
-    # model's whole check set: MPJPE 0.11 m, MRPE 0.38 m. The bounds leave room for other backends.
-    assert max(absolute) < 0.5 and np.mean(absolute) < 0.3
+    # Measured on these 6 frames with the #18 model (people 4-16 m away, clean 2D): absolute MPJPE
+    # 13-20 % of the depth, root-relative MPJPE 0.06-0.09 m, root error 13-21 % of the depth (clean
+    # 2D is placed too far: docs/model_card.md, "Known limits"). Bounds with room for other backends.
+    depth = check_poses.joints_3d[:FRAMES, 0, 2] / 1000
+    assert max(np.array(absolute) / depth) < 0.3
     assert max(relative) < 0.15 and np.mean(relative) < 0.1
-    assert max(root_error) < 0.1
+    assert max(root_error) < 0.3
 
 
 def test_outputs_decode_with_the_ros_type_support(tmp_path, check_poses):
@@ -222,12 +232,14 @@ def image_records(rgb: np.ndarray, frames: int, compressed: bool = False) -> lis
     return records
 
 
-def check_markers(array, people: int) -> None:
-    """DELETEALL first, then per person a joints sphere list and a bones line list, id = index."""
+def check_markers(array, people: int, trails: bool = False) -> None:
+    """DELETEALL first, then per person a joints sphere list, a bones line list and (a track with a
+    history) a root trail, id = index."""
     first, *rest = array.markers
     assert first.action == MARKER_DELETEALL
+    namespaces = (JOINTS_NS, BONES_NS, TRAILS_NS) if trails else (JOINTS_NS, BONES_NS)
     assert [(m.ns, m.id, m.action) for m in rest] == [
-        (ns, index, MARKER_ADD) for index in range(people) for ns in (JOINTS_NS, BONES_NS)]
+        (ns, index, MARKER_ADD) for index in range(people) for ns in namespaces]
     for marker in array.markers:
         assert marker.header.frame_id == FRAME_ID
     for marker in rest:
@@ -252,7 +264,11 @@ def test_bottom_up_on_a_photo_writes_skeletons_and_markers(tmp_path, portrait, s
         assert person.metric_depth and 0.5 < person.root.z < 3.0  # a portrait at arm's length or so
         x1, y1, x2, y2 = person.box
         assert 20 < x1 < 100 and 180 < x2 < 300  # she is in the middle of the frame
-        check_markers(markers, people=1)
+        # one track through the bag: the same id, its age in frames, new then tracked
+        assert (person.track_id, person.track_age, person.track_state) == ("t1", i, 1 if i == 0 else 2)
+        check_markers(markers, people=1, trails=i > 0)
+        if i > 0:
+            assert len(markers.markers[3].points) == i + 1  # the trail: every root so far
         np.testing.assert_allclose(points(markers.markers[1].points), points(person.joints)[person.joint_valid])
 
 
@@ -273,7 +289,7 @@ def test_top_down_reads_detections_defined_only_in_the_bag(tmp_path, portrait):
     assert "vision_msgs/msg/Detection2DArray" not in get_typestore(Stores.ROS2_JAZZY).fielddefs
     config = tmp_path / "bag.yaml"
     config.write_text(yaml.safe_dump({"frame": {"mode": "top_down", "detection_class_ids": ["person"]},
-                                      "cascade": {"min_valid_joints": 8}, "backend": BACKEND}))
+                                      "cascade": {"min_valid_joints": PORTRAIT_MIN_VALID}, "backend": BACKEND}))
     output = tmp_path / "out"
     assert main(["bag", str(source), str(output), "--config", str(config), "--no-progress"]) == 0
     _, messages = read_bag(output)
@@ -294,7 +310,7 @@ def test_bad_messages_are_counted_and_skipped(tmp_path, portrait):
     records[image[t[3]]][3].encoding = "bayer_rggb8"
     records[image[t[4]]] = records[image[t[4]]][:3] + (b"\x00\x01\x00\x00\x07",)  # truncated CDR
     output = tmp_path / "out"
-    config = BagConfig(cascade=CascadeConfig(min_valid_joints=8), backend=BACKEND)
+    config = BagConfig(cascade=CascadeConfig(min_valid_joints=PORTRAIT_MIN_VALID), backend=BACKEND)
     plan = plan_bag(write_bag(tmp_path / "in", "sqlite3", records), output, config)
     summary = process_bag(plan, build_cascade(None, None, config.cascade, BACKEND), progress=False)
 
@@ -312,6 +328,23 @@ def test_bad_messages_are_counted_and_skipped(tmp_path, portrait):
     assert "frames processed: 3, people lifted: 3" in text and "camera infos rejected: 1" in text
     _, messages = read_bag(output)
     assert [stamp_of(m) for _, m in messages["/pose3d/skeletons"]] == [t[0], t[1], t[5]]
+
+
+def test_a_future_stamp_and_a_bag_loop_do_not_stall_the_synchronizer(tmp_path, check_poses, capsys):
+    """Row 1: one message stamped a day ahead left 6 of 40 frames processed, rc 0, no warning."""
+    records = keypoints_records(check_poses)
+    records[3][3].header.stamp.sec += 86400  # frame 1's keypoints, stamped a day ahead
+    # The same recording again, stamped 10 s earlier (a looped bag): the stamps jump back.
+    records += keypoints_records(check_poses, start=T0 - 10 * 10**9, log_start=T0 + 10**9)
+    source = write_bag(tmp_path / "in", "mcap", records)
+    assert main(["bag", str(source), str(tmp_path / "out"), "--mode", "keypoints", "--backend", BACKEND,
+                 "--no-progress"]) == 0
+    report = capsys.readouterr().out
+    assert "frames processed: 11, people lifted: 11" in report
+    assert ("warning: 1 of 12 keypoints messages were never matched into a frame (1 future stamps rejected, "
+            "1 resets after stamps jumped back)") in report
+    _, messages = read_bag(tmp_path / "out")
+    assert len(messages["/pose3d/skeletons"]) == 11
 
 
 # --- (d) errors --------------------------------------------------------------------------------
@@ -371,4 +404,63 @@ def test_factory_fills_defaults_and_converts_arrays():
 
 def test_message_definitions_ship_with_the_package():
     assert sorted(p.name for p in MSG_DIR.glob("*.msg")) == sorted(
-        p.name for p in (REPO / "ros" / "poselifter_msgs" / "msg").glob("*.msg"))
+        p.name for p in (REPO / "msg").glob("*.msg"))
+
+
+def test_tf_body_frames_are_written_on_request(tmp_path, check_poses):
+    """--tf-topic /tf (and joint_frames): one TFMessage per frame with body_<id> at the skeleton's root,
+    parented to the image's frame at its stamp, and the joint frames under it."""
+    source = keypoints_bag(tmp_path / "in", "mcap", check_poses)
+    output = tmp_path / "out"
+    assert main(["bag", str(source), str(output), "--mode", "keypoints", "--backend", BACKEND, "--tf-topic", "/tf",
+                 "--set", "joint_frames=true", "--no-progress"]) == 0
+    types, messages = read_bag(output)
+    assert types["/tf"] == "tf2_msgs/msg/TFMessage"
+    skeletons = {stamp_of(array): array.skeletons[0] for _, array in messages["/pose3d/skeletons"]}
+    assert len(messages["/tf"]) == FRAMES
+    for i, (_, tf) in enumerate(messages["/tf"]):
+        body, *joints = tf.transforms
+        assert (body.header.frame_id, body.child_frame_id) == (FRAME_ID, f"body_person{i}")
+        root = skeletons[stamp_of(body)].root
+        assert [body.transform.translation.x, body.transform.translation.z] == pytest.approx([root.x, root.z])
+        assert len(joints) == 16 and {j.header.frame_id for j in joints} == {f"body_person{i}"}
+
+
+def test_a_corrupt_bag_keeps_the_frames_before_the_damage(tmp_path, capsys):
+    """Row 6: a corrupt record mid-stream was a traceback that left a 43-byte output without
+    metadata.yaml; a huge CompressedImage was a DecompressionBombError traceback."""
+    rgb = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    records = image_records(rgb, 10)
+    bomb = io.BytesIO()
+    Image.new("1", (15000, 15000)).save(bomb, format="PNG")
+    _, _, log_ns, replaced = records[3]  # frame 1's image becomes a 30 kB PNG of 15000x15000 pixels
+    records[3] = ("/camera/image_bomb", "sensor_msgs/msg/CompressedImage", log_ns,
+                  make("sensor_msgs/msg/CompressedImage", header=replaced.header, format="png", data=bomb.getvalue()))
+    source = write_bag(tmp_path / "in", "sqlite3", records)
+    database = next(source.glob("*.db3"))
+    data = bytearray(database.read_bytes())
+    page = (int(len(data) * 0.6) // 4096) * 4096  # an overflow page's next-page pointer: sqlite reads it mid-bag
+    data[page:page + 4] = b"\xff" * 4
+    database.write_bytes(bytes(data))
+    output = tmp_path / "out"
+    assert main(["bag", str(source), str(output), "--image-topic", "/camera/image_raw", "--backend", BACKEND,
+                 "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert "poselifter bag: error: reading the bag failed after" in captured.err and "CorruptError" in captured.err
+    assert yaml.safe_load((output / "metadata.yaml").read_text())["rosbag2_bagfile_information"]["message_count"] > 0
+    _, messages = read_bag(output)
+    assert 0 < len(messages["/pose3d/skeletons"]) < 10
+    # The bomb, read on its own topic: a skipped frame with its reason, not a traceback.
+    assert main(["bag", str(write_bag(tmp_path / "bomb", "mcap", records[:4])), str(tmp_path / "out2"),
+                 "--image-topic", "/camera/image_bomb", "--backend", BACKEND, "--no-progress"]) == 0
+    assert "decompression bomb" in capsys.readouterr().out
+
+
+def test_output_folder_problems_are_found_before_the_models_load(tmp_path, capsys):
+    """Row 8: an output under a file was a raw NotADirectoryError after the models had loaded."""
+    source = write_bag(tmp_path / "in", "mcap", [
+        ("/camera/camera_info", "sensor_msgs/msg/CameraInfo", T0, camera_info(T0, (320, 240), 300, 300, 160, 120))])
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["bag", str(source), str(blocker / "out"), "--no-progress"]) == 2
+    assert f"cannot write the output bag into {blocker}" in capsys.readouterr().err

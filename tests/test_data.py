@@ -8,7 +8,7 @@ from poselifter_core.data.sources import DataSpec, load_pose_set
 from poselifter_core.data.world_mocap import load_world_mocap, split_for_subject
 from poselifter_core.skeleton import H36M17
 
-from conftest import synthetic_motion, write_world_mocap
+from conftest import synthetic_motion
 
 
 def test_world_mocap_loader_selects_and_subsamples(mocap_file):
@@ -23,17 +23,21 @@ def test_world_mocap_loader_selects_and_subsamples(mocap_file):
 
 def test_split_rule():
     assert split_for_subject("cmu_01") == "test" and split_for_subject("cmu_141") == "test"
-    assert split_for_subject("cmu_05") == "train" and split_for_subject("cmu_12") == "train"
+    assert split_for_subject("cmu_05") == "val" and split_for_subject("cmu_12") == "train"  # the converter's rule
+
+
+def _inside(data, margin=0.0):
+    kp, size = data.keypoints_2d, data.image_size[:, None, :]
+    return ((kp >= margin) & (kp <= size - 1 - margin)).all(axis=-1)
 
 
 def test_rig_samples_are_exact_projections_inside_the_image(mocap_file):
     clips = load_world_mocap(mocap_file)
-    config = RigConfig(focal_px=(600.0, 1800.0), distance_m=(2.0, 8.0))
+    config = RigConfig(focal_px=(600.0, 1800.0), distance_m=(2.0, 8.0), min_visible_joints=17, level_fraction=0.0)
     data = render_views(clips, config, views=3, seed=7)
     assert 0.5 * 3 * 600 < len(data) <= 3 * 600
     assert np.allclose(project(data.joints_3d.astype(float), data.intrinsics), data.keypoints_2d, atol=1e-2)
-    assert (data.keypoints_2d >= 0).all() and (data.keypoints_2d[..., 0] < data.image_size[:, None, 0]).all()
-    assert (data.keypoints_2d[..., 1] < data.image_size[:, None, 1]).all()
+    assert data.visible.all() and _inside(data).all()
     f = data.intrinsics[:, 0]
     assert f.min() >= 600.0 and f.max() <= 1800.0
     horizontal = np.linalg.norm(data.joints_3d[:, 0, [0, 2]], axis=1)
@@ -43,6 +47,31 @@ def test_rig_samples_are_exact_projections_inside_the_image(mocap_file):
     # 3D bone lengths are preserved by the rigid camera transform
     world = np.concatenate([c.joints for c in clips])
     assert np.isclose(np.median(H36M17.bone_lengths(data.joints_3d)), np.median(H36M17.bone_lengths(world)), rtol=0.02)
+
+
+def test_rig_keeps_border_cut_samples_with_their_outside_joints_missing(mocap_file):
+    clips = load_world_mocap(mocap_file)
+    config = RigConfig(distance_m=(0.8, 2.0), height_m=(0.3, 4.0), level_fraction=0.5, aim_offset_fraction=0.6)
+    data = render_views(clips, config, views=4, seed=1)
+    cut = ~data.visible.all(axis=1)
+    assert 0.1 < cut.mean() < 0.95  # close cameras cut many people, most are kept
+    inside = _inside(data, config.margin_px)
+    assert not (data.visible & ~inside).any()  # an observed joint is inside its image
+    direct = [H36M17.index(n) for n in ("RKnee", "RFoot", "LKnee", "LFoot", "LWrist", "RWrist", "Neck/Nose")]
+    assert np.array_equal(data.visible[:, direct], inside[:, direct])  # and an outside one is missing
+    assert (data.visible.sum(axis=1) >= config.min_visible_joints).all()
+    hip = H36M17.index("Hip")
+    assert not (data.visible[:, hip] & ~(data.visible[:, H36M17.index("LHip")] & data.visible[:, H36M17.index("RHip")])).any()
+    assert np.allclose(project(data.joints_3d.astype(float), data.intrinsics), data.keypoints_2d, atol=1e-2)
+
+
+def test_rig_covers_0_8_to_20_m_with_level_and_looking_down_cameras(mocap_file):
+    data = render_views(load_world_mocap(mocap_file), RigConfig(), views=8, seed=2)
+    horizontal = np.linalg.norm(data.joints_3d[:, 0, [0, 2]], axis=1) / 1000
+    assert horizontal.min() < 1.5 and horizontal.max() > 17
+    # pitch of the optical axis: level cameras give ~0 (up to the aim jitter), high ones look down
+    pelvis_elevation = np.degrees(np.arctan2(-data.joints_3d[:, 0, 1], data.joints_3d[:, 0, 2]))
+    assert (np.abs(pelvis_elevation) > 20).any()
 
 
 def test_rig_is_deterministic_with_a_seed(mocap_file):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from poselifter_core.images import (
+from poselifter_core.rosmsg.images import (
     PUBLISH_ENCODINGS,
     compressed_to_rgb,
     image_to_rgb,

@@ -1,15 +1,19 @@
 """Static checks of launch/pose3d.launch.py and config/pose3d.rviz.
 
 ``launch`` and ``launch_ros`` come with a ROS 2 distribution and cannot be installed here, so the
-launch file is read as a syntax tree and never imported: its arguments, the node it starts (package,
-executable, name, remappings, parameters) and the RViz node are checked against what the node and
-config/pose3d.rviz expect. The node itself is tested in tests/ros_node/ by starting its installed
-executable with the same params file.
+launch file is read as a syntax tree and never imported (the core modules it imports its choices
+from are imported here): its arguments, the node it starts (package, executable, name,
+remappings, parameter overrides) and the RViz node are checked against the node's config
+(poselifter_ros/node_config.py), its input streams, docs/ros.md and config/pose3d.rviz, rather
+than against literals restated here. The node itself is tested in tests/ros_node/ by starting its
+installed executable with the same params file.
 """
 from __future__ import annotations
 
 import ast
+import importlib
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,41 +21,21 @@ import numpy as np
 import pytest
 import yaml
 
+from poselifter_core.rosmsg.bag import STREAM_TYPES
+from poselifter_ros.node_config import parameter_specs
+
 REPO = Path(__file__).resolve().parents[1]
 LAUNCH_FILE = REPO / "launch" / "pose3d.launch.py"
 RVIZ_FILE = REPO / "config" / "pose3d.rviz"
 PARAMS_FILE = REPO / "config" / "pose3d.yaml"
-ROS_PACKAGE_DIR = REPO / "ros" / "poselifter_ros"  # links to launch/ and config/; setup.py installs both
+ROS_DOC = REPO / "docs" / "ros.md"
 
 PACKAGE = "poselifter_ros"
 NODE_NAME = "pose3d"
-# Every launch argument with its literal default (None: a substitution, checked separately).
-ARGUMENTS = {
-    "namespace": "",
-    "image_topic": "/camera/image_raw",
-    "camera_info_topic": "/camera/camera_info",
-    "detections_topic": "/detections",
-    "keypoints_topic": "/keypoints_2d",
-    "params_file": None,
-    "mode": "",
-    "backend": "",
-    "lifter_model": "",
-    "pose2d_model": "",
-    "use_rviz": "false",
-    "camera_frame": "camera_optical_frame",
-    "log_level": "info",
-}
-# The node's relative input names -> the launch argument each is remapped to.
-INPUT_REMAPPINGS = {
-    "image": "image_topic",
-    "camera_info": "camera_info_topic",
-    "detections": "detections_topic",
-    "keypoints": "keypoints_topic",
-}
-PARAMETER_OVERRIDES = {"mode", "backend", "lifter_model", "pose2d_model"}
 # Outputs of the node named NODE_NAME in the default (root) namespace.
 MARKERS_TOPIC = f"/{NODE_NAME}/markers"
 DEBUG_IMAGE_TOPIC = f"/{NODE_NAME}/debug_image"
+SPECS = {spec.name: spec for spec in parameter_specs()}
 
 
 def _callee(call: ast.Call) -> str | None:
@@ -68,7 +52,13 @@ class LaunchFile:
     def __init__(self, path: Path) -> None:
         self.tree = ast.parse(path.read_text(), filename=str(path))
         self.constants: dict[str, Any] = {}
+        self.imported: dict[str, str] = {}  # name -> module, for the core modules the launch file imports from
         for statement in self.tree.body:
+            if isinstance(statement, ast.ImportFrom) and statement.module.startswith("poselifter_"):
+                for alias in statement.names:
+                    self.imported[alias.asname or alias.name] = statement.module
+                    self.constants[alias.asname or alias.name] = getattr(importlib.import_module(statement.module),
+                                                                         alias.name)
             if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
                     and isinstance(statement.targets[0], ast.Name)):
                 try:
@@ -83,6 +73,9 @@ class LaunchFile:
             return None
         if isinstance(node, ast.Name):
             return self.constants.get(node.id)
+        if isinstance(node, ast.List) and any(isinstance(e, ast.Starred) for e in node.elts):
+            items = [self.value(e.value) if isinstance(e, ast.Starred) else [self.value(e)] for e in node.elts]
+            return None if None in items else [item for part in items for item in part]
         if isinstance(node, ast.Call) and _callee(node) in ("list", "tuple") and len(node.args) == 1:
             items = self.value(node.args[0])
             return None if items is None else (list if _callee(node) == "list" else tuple)(items)
@@ -194,15 +187,38 @@ def test_defines_generate_launch_description(launch: LaunchFile) -> None:
     assert returns and all(isinstance(r.value, ast.Call) and _callee(r.value) == "LaunchDescription" for r in returns)
 
 
-def test_declares_the_documented_arguments_with_defaults_and_descriptions(
+def documented_arguments() -> dict[str, str]:
+    """docs/ros.md's launch argument table: name -> the default it documents ("" for an empty one;
+    the params file's is described in words)."""
+    table = ROS_DOC.read_text().split("| Argument | Default | Meaning |", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| (`[^`]*`|[^|]+?) \|", table, flags=re.MULTILINE)
+    return {name: default.strip("`").strip('"') for name, default in rows}
+
+
+@pytest.fixture(scope="module")
+def overrides(launch: LaunchFile) -> dict[str, tuple[str, str]]:
+    """The launch file's PARAMETER_OVERRIDES: argument -> (node parameter, type name)."""
+    (assignment,) = [s for s in launch.tree.body if isinstance(s, ast.Assign)
+                     and any(isinstance(t, ast.Name) and t.id == "PARAMETER_OVERRIDES" for t in s.targets)]
+    assert isinstance(assignment.value, ast.Dict)
+    table = {}
+    for key, value in zip(assignment.value.keys, assignment.value.values):
+        assert isinstance(value, ast.Tuple) and isinstance(value.elts[1], ast.Name)
+        table[launch.value(key)] = (launch.value(value.elts[0]), value.elts[1].id)
+    return table
+
+
+def test_every_argument_has_a_default_and_a_description_and_is_documented(
         launch: LaunchFile, declared: dict[str, dict[str, ast.AST]]) -> None:
-    assert set(declared) == set(ARGUMENTS)
-    for name, default in ARGUMENTS.items():
-        description = launch.value(declared[name].get("description"))
+    documented = documented_arguments()
+    assert set(declared) == set(documented), "docs/ros.md's launch table lists exactly the launch arguments"
+    for name, kwargs in declared.items():
+        description = launch.value(kwargs.get("description"))
         assert isinstance(description, str) and description.strip(), f"{name}: no description"
-        assert "default_value" in declared[name], f"{name}: no default (the argument would be required)"
-        if default is not None:
-            assert launch.value(declared[name]["default_value"]) == default, name
+        assert "default_value" in kwargs, f"{name}: no default (the argument would be required)"
+        default = launch.value(kwargs["default_value"])
+        if default is not None:  # a substitution (params_file) is described in words
+            assert documented[name] == default, f"{name}: docs/ros.md says {documented[name]!r}, the launch file {default!r}"
 
 
 def test_params_file_defaults_to_the_installed_pose3d_yaml(
@@ -213,12 +229,22 @@ def test_params_file_defaults_to_the_installed_pose3d_yaml(
                for call in ast.walk(default) if isinstance(call, ast.Call)), "not looked up in the package's share"
 
 
-def test_choices_match_the_node(launch: LaunchFile, declared: dict[str, dict[str, ast.AST]]) -> None:
-    from poselifter_core.rosmsg.frames import MODES
-    from poselifter_core.runtime.backend import BACKEND_SETTINGS
-
-    for name, node_choices in (("mode", MODES), ("backend", BACKEND_SETTINGS)):
-        assert set(launch.value(declared[name]["choices"])) == {"", *node_choices}, name
+def test_overrides_are_node_parameters_with_their_choices(
+        launch: LaunchFile, declared: dict[str, dict[str, ast.AST]], overrides: dict[str, tuple[str, str]]) -> None:
+    """Each override names a node parameter of the same type; its choices are the parameter's
+    (imported by the launch file, not restated), plus "" to keep the params file's value."""
+    assert {"mode", "backend", "debug_image", "autostart"} <= set(overrides)
+    for argument, (parameter, type_name) in overrides.items():
+        assert parameter in SPECS, f"{argument}: the node has no parameter {parameter!r}"
+        spec = SPECS[parameter]
+        assert type(spec.default).__name__ == type_name, f"{argument}: {parameter} is a {type(spec.default).__name__}"
+        assert launch.value(declared[argument]["default_value"]) == "", f"{argument}: empty keeps the params file"
+        choices = launch.value(declared[argument].get("choices"))
+        if spec.choices:
+            assert choices == ["", *spec.choices], argument
+        elif type_name == "bool":
+            assert choices == ["", "true", "false"], argument
+    assert launch.imported["MODES"] == "poselifter_core.rosmsg.frames"
 
 
 def test_pose3d_node_runs_the_executable_under_the_product_name(
@@ -232,32 +258,35 @@ def test_pose3d_node_runs_the_executable_under_the_product_name(
     assert launch.launch_configuration(option_value(launch, kwargs["arguments"], "--log-level")) == "log_level"
 
 
-def test_pose3d_node_remaps_every_input(launch: LaunchFile) -> None:
+def test_pose3d_node_remaps_every_input_stream(launch: LaunchFile) -> None:
     _, kwargs = node_call(launch, PACKAGE)
     rules = {launch.value(source): launch.launch_configuration(target)
              for source, target in remappings(launch, kwargs)}
-    assert rules == INPUT_REMAPPINGS
+    assert rules == {stream: f"{stream}_topic" for stream in STREAM_TYPES}  # the node's input names
 
 
-def test_pose3d_node_reads_the_params_file_and_string_overrides(launch: LaunchFile) -> None:
+def test_pose3d_node_reads_the_params_file_and_typed_overrides(launch: LaunchFile) -> None:
     call, kwargs = node_call(launch, PACKAGE)
     parameters = launch.resolve(kwargs["parameters"])
     files = [launch.launch_configuration(node) for node in ast.walk(parameters)]
     assert "params_file" in files
-    assert set(launch.constants["PARAMETER_OVERRIDES"]) == PARAMETER_OVERRIDES
-    # The overrides are built in the function that creates the node, as typed string values.
+    # The overrides are built in the function that creates the node, typed from the table.
     function = launch.enclosing_function(call)
     assert any(isinstance(n, ast.Name) and n.id == "PARAMETER_OVERRIDES" for n in ast.walk(function))
     typed = [keywords(c).get("value_type") for c in ast.walk(function)
              if isinstance(c, ast.Call) and _callee(c) == "ParameterValue"]
-    assert typed and all(isinstance(t, ast.Name) and t.id == "str" for t in typed)
+    assert typed and all(isinstance(t, ast.Name) and t.id == "value_type" for t in typed)
     assert launch.calls("OpaqueFunction"), "the overrides depend on argument values: an OpaqueFunction builds the node"
 
 
-def test_parameter_overrides_are_optional_arguments(declared: dict[str, dict[str, ast.AST]],
-                                                    launch: LaunchFile) -> None:
-    for name in PARAMETER_OVERRIDES:
-        assert launch.value(declared[name]["default_value"]) == "", f"{name}: empty default keeps the params file"
+def test_rviz_is_checked_before_anything_starts(launch: LaunchFile) -> None:
+    description = launch.calls("LaunchDescription")[0].args[0]
+    functions = [launch.value(keywords(c)["function"]) or keywords(c)["function"].id
+                 for c in ast.walk(description) if isinstance(c, ast.Call) and _callee(c) == "OpaqueFunction"]
+    assert functions[:2] == ["_check_rviz", "_pose3d_node"], "the rviz2 check runs first"
+    (check,) = [f for f in launch.tree.body if isinstance(f, ast.FunctionDef) and f.name == "_check_rviz"]
+    assert {"use_rviz", "rviz2"} <= launch.strings(check)
+    assert any(isinstance(n, ast.Raise) for n in ast.walk(check)), "a missing rviz2 stops the launch"
 
 
 def test_rviz_node_is_optional_and_uses_the_shipped_config(launch: LaunchFile) -> None:
@@ -267,10 +296,11 @@ def test_rviz_node_is_optional_and_uses_the_shipped_config(launch: LaunchFile) -
     assert _callee(condition) == "IfCondition" and launch.launch_configuration(condition.args[0]) == "use_rviz"
     config = option_value(launch, kwargs["arguments"], "-d")
     assert {PACKAGE, "config", "pose3d.rviz"} <= launch.strings(config)
-    assert launch.launch_configuration(option_value(launch, kwargs["arguments"], "-f")) == "camera_frame"
+    assert launch.launch_configuration(option_value(launch, kwargs["arguments"], "-f")) == "fixed_frame"
 
 
-def test_rviz_topics_follow_the_namespace_and_image_topic(launch: LaunchFile, rviz: dict) -> None:
+def test_rviz_topics_follow_the_namespace_and_image_topic(launch: LaunchFile, rviz: dict,
+                                                          declared: dict[str, dict[str, ast.AST]]) -> None:
     _, kwargs = node_call(launch, "rviz2")
     assert launch.launch_configuration(kwargs["namespace"]) == "namespace"
     rules = {launch.value(source): target for source, target in remappings(launch, kwargs)}
@@ -278,20 +308,33 @@ def test_rviz_topics_follow_the_namespace_and_image_topic(launch: LaunchFile, rv
     assert set(rules) == config_topics, "every topic of config/pose3d.rviz is remapped, and only those"
     for topic in (MARKERS_TOPIC, DEBUG_IMAGE_TOPIC):
         assert launch.value(rules[topic]) == topic.lstrip("/"), f"{topic}: relative to RViz's namespace"
-    assert launch.launch_configuration(rules[ARGUMENTS["image_topic"]]) == "image_topic"
+    image_topic = launch.value(declared["image_topic"]["default_value"])
+    assert launch.launch_configuration(rules[image_topic]) == "image_topic"
 
 
-def test_rviz_config_shows_markers_and_debug_image(rviz: dict) -> None:
-    assert rviz["Visualization Manager"]["Global Options"]["Fixed Frame"] == ARGUMENTS["camera_frame"]
+def test_rviz_config_shows_markers_tf_and_debug_image(rviz: dict, launch: LaunchFile,
+                                                       declared: dict[str, dict[str, ast.AST]]) -> None:
+    fixed_frame = launch.value(declared["fixed_frame"]["default_value"])
+    assert rviz["Visualization Manager"]["Global Options"]["Fixed Frame"] == fixed_frame
     markers = display_on(rviz, "MarkerArray", MARKERS_TOPIC)
     assert markers["Enabled"] is True and markers["Namespaces"] == {"joints": True, "bones": True}
     assert display_on(rviz, "Image", DEBUG_IMAGE_TOPIC)["Enabled"] is True
-    assert display_on(rviz, "Image", ARGUMENTS["image_topic"])["Enabled"] is False
+    assert display_on(rviz, "Image", launch.value(declared["image_topic"]["default_value"]))["Enabled"] is False
     assert any(d["Class"] == "rviz_default_plugins/Grid" for d in rviz_displays(rviz))
+    assert any(d["Class"] == "rviz_default_plugins/TF" and d["Enabled"] for d in rviz_displays(rviz))
     topic_keys = {"Depth", "Durability Policy", "History Policy", "Reliability Policy", "Value"}
     for display in rviz_displays(rviz):
         if "Topic" in display:
             assert topic_keys <= set(display["Topic"]), display["Name"]
+
+
+def test_two_camera_rviz_config_shows_both_namespaces() -> None:
+    """config/pose3d_two_cameras.rviz: the docs/ros.md example of nodes in namespaces cam1 and cam2."""
+    two = yaml.safe_load((REPO / "config" / "pose3d_two_cameras.rviz").read_text())
+    topics = {d["Topic"]["Value"] for d in rviz_displays(two) if "Topic" in d}
+    assert topics == {f"/{camera}/{NODE_NAME}/{output}" for camera in ("cam1", "cam2") for output in ("markers",)}
+    assert any(d["Class"] == "rviz_default_plugins/TF" for d in rviz_displays(two))
+    assert "pose3d_two_cameras.rviz" in ROS_DOC.read_text()
 
 
 def test_rviz_view_looks_along_the_optical_axis(rviz: dict) -> None:
@@ -314,21 +357,3 @@ def test_rviz_view_looks_along_the_optical_axis(rviz: dict) -> None:
     assert eye[2] < 0, "the eye starts behind the camera"
 
 
-def test_ros_package_installs_the_launch_and_rviz_files() -> None:
-    # setup.py installs launch/*.launch.py and config/*.rviz from the package folder's links.
-    assert (ROS_PACKAGE_DIR / "launch" / LAUNCH_FILE.name).resolve() == LAUNCH_FILE.resolve()
-    assert (ROS_PACKAGE_DIR / "config" / RVIZ_FILE.name).resolve() == RVIZ_FILE.resolve()
-
-
-@pytest.mark.skipif(not PARAMS_FILE.is_file(), reason=f"{PARAMS_FILE.relative_to(REPO)} not written yet")
-def test_overrides_are_string_parameters_of_the_params_file(launch: LaunchFile) -> None:
-    params = yaml.safe_load(PARAMS_FILE.read_text())
-    # Keys that apply to the launched node: every node, or this node's name.
-    node_keys = [key for key in params if key in ("/**", NODE_NAME, f"/{NODE_NAME}", f"/**/{NODE_NAME}")]
-    assert node_keys, f"no section of {PARAMS_FILE.name} applies to a node named {NODE_NAME!r}"
-    values = {}
-    for key in node_keys:
-        values.update(params[key]["ros__parameters"])
-    for name in launch.constants["PARAMETER_OVERRIDES"]:
-        assert name in values, f"the launch file overrides {name!r}, which {PARAMS_FILE.name} does not set"
-        assert isinstance(values[name], str), f"{name}: the launch file passes a string"

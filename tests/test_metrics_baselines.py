@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from poselifter_core.baselines import analytic_root
 from poselifter_core.camera import project

@@ -1,16 +1,19 @@
 """Conversion pipeline and ``poselifter data`` commands on BVH files the test writes."""
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from poselifter_core.cli import data as data_cli
 from poselifter_core.mocap.convert import (
-    load_clips, motion_keep_mask, split_for_subject, subsample_indices,
+    load_clips,
+    motion_keep_mask,
+    split_for_subject,
+    subsample_indices,
 )
 from poselifter_core.skeleton import H36M17
+
+from conftest import run_data_cli as run_cli
 
 CMU_MM = 25.4 / 0.45
 
@@ -67,13 +70,6 @@ def write_cmu_like_bvh(path: Path, frames: int = 40, knee_from: int = 20) -> Non
             values += [0.0, 0.0, 30.0 if (name == "LeftLeg" and k >= knee_from) else 0.0]
         lines.append(" ".join(f"{v:g}" for v in values))
     path.write_text("\n".join(lines) + "\n")
-
-
-def run_cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="poselifter")
-    data_cli.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["data", *argv])
-    return args.func(args)
 
 
 def test_subsample_indices_known_answers() -> None:

@@ -6,7 +6,12 @@ import pytest
 import yaml
 
 from poselifter_core.mocap.mapping import (
-    UNITS_MM, load_mapping, mapping_from_dict, mm_per_unit, packaged_mappings, z_up_to_y_up,
+    UNITS_MM,
+    load_mapping,
+    mapping_from_dict,
+    mm_per_unit,
+    packaged_mappings,
+    z_up_to_y_up,
 )
 from poselifter_core.skeleton import H36M17
 

@@ -46,6 +46,7 @@ def test_normalized_errors_known_answer():
         normalized_errors(pred, np.zeros_like(gt))
 
 
+@pytest.mark.slow
 def test_fit_from_npz_recovers_the_model_and_plots(tmp_path, capsys):
     pred, gt = make_frames(6000)
     np.savez(tmp_path / "pred.npz", keypoints_2d=pred.astype(np.float32), skeleton="h36m17")

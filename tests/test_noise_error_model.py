@@ -6,7 +6,11 @@ import pytest
 
 from poselifter_core.noise.default_model import MOTIONBERT_GAMMA, build_default_model
 from poselifter_core.noise.error_model import (
-    DEFAULT_MODEL_PATH, DEFAULT_WINDOW, FORMAT, ErrorModel, default_error_model,
+    DEFAULT_MODEL_PATH,
+    DEFAULT_WINDOW,
+    FORMAT,
+    ErrorModel,
+    default_error_model,
 )
 from poselifter_core.skeleton import COCO17, H36M17
 

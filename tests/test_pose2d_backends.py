@@ -16,14 +16,15 @@ from PIL import Image
 
 from poselifter_core.cli import main
 from poselifter_core.infer import build_cascade, load_pose2d
+from poselifter_core.pose2d.export import export_integral_resnet, read_integral_resnet_metadata
 from poselifter_core.pose2d.integral_estimator import IntegralPoseEstimator
 from poselifter_core.pose2d.integral_resnet import IntegralResNetConfig
 from poselifter_core.pose2d.movenet import MoveNet
 from poselifter_core.pose2d.onnx_keypoints import OnnxKeypointModel
 from poselifter_core.runtime import BackendError
 from poselifter_core.runtime.onnx_model import read_signature
-from poselifter_core.runtime.pose2d_export import export_integral_resnet, read_integral_resnet_metadata
 from poselifter_core.skeleton import COCO17
+
 from runtime_fixtures import TINY_POSE2D, write_checkpoint, write_pose2d_checkpoint
 
 IMAGE = np.random.default_rng(3).integers(0, 256, (160, 200, 3), dtype=np.uint8)
@@ -87,7 +88,7 @@ def test_export_help_explains_both_kinds(capsys):
 
 def test_backend_setting_reaches_the_2d_model(files, tmp_path, caplog):
     pose2d, export, lifter = files
-    with caplog.at_level(logging.INFO, logger="poselifter_core.runtime.backend"):
+    with caplog.at_level(logging.INFO, logger="poselifter_core.runtime.factory"):
         cascade = build_cascade(lifter, pose2d, backend="torch")
     assert cascade.estimator.backend.name == "torch-cpu" and cascade.lifter.backend.name == "torch-cpu"
     messages = [r.getMessage() for r in caplog.records]

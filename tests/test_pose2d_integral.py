@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from poselifter_core.pose2d.export import export_integral_resnet_model
 from poselifter_core.pose2d.integral_estimator import IntegralPoseEstimator
 from poselifter_core.pose2d.integral_resnet import (
     IntegralResNet,
@@ -16,7 +17,6 @@ from poselifter_core.pose2d.integral_resnet import (
     soft_argmax,
 )
 from poselifter_core.pose2d.topdown import TopDownEstimator
-from poselifter_core.runtime.pose2d_export import export_integral_resnet_model
 from poselifter_core.skeleton import COCO17, Skeleton
 
 TINY = dict(depth=10, base_width=8, deconv_channels=16, input_size=64)

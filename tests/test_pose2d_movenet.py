@@ -5,8 +5,8 @@ import onnxruntime as ort
 import pytest
 from skimage.data import astronaut  # NASA portrait of Eileen Collins, public domain
 
+from poselifter_core.benchmark.pose2d_latency import tiled_frame
 from poselifter_core.pose2d.base import Person2D, check_boxes, check_image
-from poselifter_core.pose2d.latency import tiled_frame
 from poselifter_core.pose2d.movenet import DEFAULT_MODEL_PATH, MoveNet
 from poselifter_core.pose2d.transforms import CropTransform
 from poselifter_core.runtime import BackendError

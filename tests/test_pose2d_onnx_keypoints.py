@@ -7,10 +7,10 @@ import torch
 import yaml
 from torch import nn
 
+from poselifter_core.pose2d.export import export_integral_resnet_model
 from poselifter_core.pose2d.integral_estimator import IntegralPoseEstimator
 from poselifter_core.pose2d.integral_resnet import IntegralResNet, IntegralResNetConfig
 from poselifter_core.pose2d.onnx_keypoints import OnnxKeypointModel, OnnxKeypointSpec, decode_heatmaps_argmax
-from poselifter_core.runtime.pose2d_export import export_integral_resnet_model
 from poselifter_core.skeleton import COCO17, Skeleton
 
 BOX = np.array([[30, 20, 110, 140]])

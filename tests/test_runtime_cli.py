@@ -5,11 +5,12 @@ import re
 
 import pytest
 
+from poselifter_core.benchmark.backends import BackendRow, flops_per_pose, format_report
 from poselifter_core.cli import main
-from poselifter_core.runtime.benchmark_backends import BackendRow, flops_per_pose, format_report
 from poselifter_core.lifter.model import LifterConfig
-from poselifter_core.runtime.lifter_runtime import LifterRuntime
+from poselifter_core.lifter.runtime import LifterRuntime
 from poselifter_core.runtime.tensorrt_backend import tensorrt_status
+
 from runtime_fixtures import write_checkpoint
 
 
@@ -36,6 +37,7 @@ def test_build_engine_without_tensorrt_exits_2(tmp_path, capsys):
     assert "TensorRT is not usable here" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_benchmark_backends_table(capsys):
     assert main(["benchmark", "--backends", "torch", "onnxruntime-cpu", "tensorrt", "--widths", "16",
                  "--latency-batches", "1", "4", "--throughput-batch", "32", "--repeats", "3", "--threads", "1"]) == 0

@@ -7,15 +7,16 @@ import numpy as np
 import pytest
 import torch
 
+from poselifter_core.lifter.export import LIFTER_SIGNATURE, export_lifter, random_lifter_inputs, read_lifter_config
 from poselifter_core.lifter.inference import TorchLifter
+from poselifter_core.lifter.runtime import LifterRuntime
 from poselifter_core.runtime import BackendError, Signature, create_backend
-from poselifter_core.runtime.fusion import fold_batchnorm
 from poselifter_core.runtime.checkpoint_backend import ensure_onnx
-from poselifter_core.runtime.lifter_runtime import LifterRuntime
-from poselifter_core.runtime.onnx_export import (LIFTER_SIGNATURE, ExportError, export_lifter, random_lifter_inputs,
-                                                 read_lifter_config)
+from poselifter_core.runtime.export import ExportError
+from poselifter_core.runtime.fusion import fold_batchnorm
 from poselifter_core.runtime.onnx_model import read_signature
 from poselifter_core.runtime.onnxruntime_backend import OnnxRuntimeBackend
+
 from runtime_fixtures import tiny_lifter, write_checkpoint
 
 
@@ -27,8 +28,8 @@ def exported(tmp_path_factory):
     return checkpoint, report
 
 
-def inputs(batch: int, seed: int = 1) -> dict[str, np.ndarray]:
-    return random_lifter_inputs(batch, 17, np.random.default_rng(seed))
+def inputs(batch: int, seed: int = 1, missing: float = 0.0) -> dict[str, np.ndarray]:
+    return random_lifter_inputs(batch, 17, np.random.default_rng(seed), missing)
 
 
 def test_fold_batchnorm_keeps_the_function_and_removes_batchnorm():
@@ -48,10 +49,24 @@ def test_export_has_dynamic_batch_metadata_and_parity(exported):
     assert report.path.is_file() and report.opset == 17
     assert 0 <= report.max_abs_error < 1e-4
     signature = read_signature(report.path)
-    assert signature.input_names == ("keypoints", "intrinsics") and signature.output_names == ("raw",)
-    assert signature.input_shapes == ((None, 17, 2), (None, 4))
+    assert signature.input_names == ("keypoints", "intrinsics", "visible") and signature.output_names == ("raw",)
+    assert signature.input_shapes == ((None, 17, 2), (None, 4), (None, 17))
     config = read_lifter_config(report.path)
-    assert config.width == 32 and config.skeleton == "h36m17" and config.f0 == 1000.0
+    assert config.width == 32 and config.skeleton == "h36m17" and config.input_space == "rays"
+
+
+def test_a_pixel_space_lifter_exports_without_the_mask_input(tmp_path):
+    from poselifter_core.lifter.export import export_lifter_model
+    from poselifter_core.lifter.model import LifterConfig, PoseLifter
+
+    report = export_lifter_model(PoseLifter(LifterConfig(width=16, input_space="pixels", depth_output="canonical")),
+                                 tmp_path / "pixels.onnx")
+    assert read_signature(report.path).input_names == ("keypoints", "intrinsics")
+    runtime = LifterRuntime.from_onnx(report.path, backend="onnxruntime-cpu")
+    x = inputs(3)
+    assert np.isfinite(runtime.lift(x["keypoints"], x["intrinsics"]).absolute).all()
+    with pytest.raises(ValueError, match="model takes no missing joints"):
+        runtime.lift(x["keypoints"], x["intrinsics"], np.eye(17)[:3] == 0)
 
 
 def test_export_fails_cleanly_when_parity_is_not_met(tmp_path, exported):
@@ -66,9 +81,10 @@ def test_onnxruntime_lifter_matches_torch_lifter(exported, batch):
     checkpoint, report = exported
     runtime = LifterRuntime.from_onnx(report.path, backend="onnxruntime-cpu")
     runtime.batch_size = 4  # exercise chunking
-    x = inputs(batch, seed=batch)
-    expected = TorchLifter.from_checkpoint(checkpoint).lift(x["keypoints"], x["intrinsics"])
-    got = runtime.lift(x["keypoints"], x["intrinsics"])
+    x = inputs(batch, seed=batch, missing=0.3)
+    x["keypoints"][x["visible"] == 0] = np.nan  # missing joints may hold anything
+    expected = TorchLifter.from_checkpoint(checkpoint).lift(x["keypoints"], x["intrinsics"], x["visible"])
+    got = runtime.lift(x["keypoints"], x["intrinsics"], x["visible"])
     for name in ("relative", "root", "absolute", "canonical_depth"):
         a, b = getattr(expected, name), getattr(got, name)
         assert a.shape == b.shape
@@ -119,7 +135,7 @@ def test_corrupt_onnx_gives_clear_error_or_fallback(tmp_path, exported, damage, 
         LifterRuntime.from_onnx(corrupt)
     # auto falls back to PyTorch when it has the model, and says why
     from poselifter_core.lifter.checkpoint import load_lifter
-    with caplog.at_level(logging.INFO, logger="poselifter_core.runtime.backend"):
+    with caplog.at_level(logging.INFO, logger="poselifter_core.runtime.factory"):
         backend = create_backend("auto", corrupt, lambda: load_lifter(checkpoint)[0], signature=LIFTER_SIGNATURE)
     assert backend.name == "torch-cpu"
     assert "not a loadable ONNX model" in caplog.text

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from poselifter_core.camera import (Intrinsics, back_project, distort_points, intrinsics_from_matrices, project,
-                                    undistort_points)
+from poselifter_core.camera import Intrinsics, back_project, focal_alpha, intrinsics_from_matrices, project
+from poselifter_core.infer import CameraSpec
 from poselifter_core.skeleton import COCO17, H36M17, get_skeleton
 
 
@@ -64,13 +64,22 @@ def test_fov_intrinsics():
     assert np.isclose(cam.fx, 320.0) and cam.cx == 319.5
 
 
-def test_plumb_bob_undistort_inverts_distort():
-    cam = Intrinsics(800, 800, 640, 360)
-    coeffs = np.array([-0.28, 0.07, 0.0008, -0.0005, 0.0])
-    ideal = np.random.default_rng(1).uniform([100, 80], [1180, 640], (200, 2))
-    distorted = distort_points(ideal, cam, coeffs)
-    assert np.abs(distorted - ideal).max() > 5  # the distortion is real
-    assert np.allclose(undistort_points(distorted, cam, coeffs), ideal, atol=1e-3)
-    assert np.array_equal(undistort_points(ideal, cam, np.zeros(5)), ideal)
-    with pytest.raises(ValueError, match="at most 5"):
-        undistort_points(ideal, cam, np.zeros(8))
+@pytest.mark.parametrize("spec, message", [
+    (dict(fy=500.0), r"--fy need --fx"),
+    (dict(cx=320.0, cy=240.0), r"--cx/--cy need --fx"),
+    (dict(hfov_deg=60.0, cy=240.0), r"--cy need --fx"),
+    (dict(fx=500.0, hfov_deg=60.0), "either --fx or --fov"),
+])
+def test_camera_spec_rejects_partial_or_conflicting_values(spec, message):
+    with pytest.raises(ValueError, match=message):
+        CameraSpec(**spec)
+
+
+def test_camera_spec_completes_fx_and_falls_back_to_a_field_of_view():
+    assert CameraSpec(fx=500.0, cy=100.0).intrinsics(641, 481) == Intrinsics(500.0, 500.0, 320.0, 100.0)
+    assert CameraSpec(hfov_deg=90.0).intrinsics(640, 480) == Intrinsics.from_fov(640, 480, 90.0)
+    assert CameraSpec().intrinsics(640, 480) is None
+
+
+def test_focal_alpha_is_the_geometric_mean_of_the_focal_lengths():
+    np.testing.assert_allclose(focal_alpha(np.array([[400.0, 900.0, 1.0, 2.0], [500.0, 500.0, 0.0, 0.0]])), [600.0, 500.0])

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from poselifter_core.sync import Match, TimestampSynchronizer
+from poselifter_core.rosmsg.sync import Match, TimestampSynchronizer
 
 MS = 1_000_000  # nanoseconds per millisecond
 
@@ -176,3 +176,58 @@ def test_numpy_integer_stamps_are_accepted():
     sync = image_and_info()
     sync.add("image", np.int64(10**18), "img")
     assert sync.add("info", np.int64(10**18), "cam")[0].stamp_ns == 10**18
+
+
+S = 1_000_000_000  # nanoseconds per second
+
+
+def test_a_future_stamp_is_rejected_and_does_not_block_later_frames():
+    """Row 1: one image stamped a day ahead was emitted, then every later image was 'too old'."""
+    from poselifter_core.rosmsg.sync import FUTURE_STAMPS, RESETS, SyncMonitor
+
+    sync = TimestampSynchronizer(required=("image",), max_future_s=5.0, max_jump_back_s=1.0)
+    monitor = SyncMonitor(sync)
+    now = 1000 * S
+    assert sync.add("image", now + 86400 * S, "tomorrow", now_ns=now) == []
+    assert [m.messages["image"] for t in (1, 2, 3) for m in sync.add("image", now + t * MS, t, now_ns=now + t * MS)] \
+        == [1, 2, 3]
+    assert sync.time_events == {FUTURE_STAMPS: 1, RESETS: 0}
+    assert monitor.check() == f"1 {FUTURE_STAMPS}" and monitor.check() == ""
+    # Without a clock (now_ns None) or with the guard off, the stamp is taken as it comes.
+    assert sync.add("image", now + 86400 * S, "tomorrow")[0].messages["image"] == "tomorrow"
+
+
+def test_a_clock_jump_back_resets_and_is_reported():
+    """Row 1: the clock stepping back 1 h (bag loop, sim time) left the synchronizer stuck."""
+    from poselifter_core.rosmsg.sync import RESETS, SyncMonitor
+
+    sync = TimestampSynchronizer(required=("image", "info"), max_jump_back_s=1.0)
+    monitor = SyncMonitor(sync)
+    hour = 3600 * S
+    assert sync.add("image", 2 * hour, "a") == [] and sync.add("info", 2 * hour, "a") != []
+    sync.add("info", 2 * hour + 50 * MS, "queued")  # waits for the next image: dropped by the reset
+    assert sync.add("image", hour, "b") == []  # an hour back: reset, kept as the new start
+    assert sync.add("info", hour, "b")[0].messages == {"image": "b", "info": "b"}
+    assert sync.time_events[RESETS] == 1 and sync.stats["info"]["unmatched"] == 1
+    assert monitor.check() == f"1 {RESETS}"
+    # A small reordering is not a jump: the late image is only discarded.
+    assert sync.add("image", hour - 500 * MS, "late") == [] and sync.time_events[RESETS] == 1
+
+
+def test_monitor_reports_images_that_match_nothing():
+    from poselifter_core.rosmsg.sync import SyncMonitor
+
+    sync = image_and_info()
+    monitor = SyncMonitor(sync)
+    for t in range(3):
+        sync.add("image", t * S, t)
+    assert monitor.check() == "3 image messages received, none matched (check the stamps and the other streams)"
+    sync.add("info", 2 * S, "cam")
+    sync.add("image", 3 * S, 3)
+    assert monitor.check() == ""
+
+
+@pytest.mark.parametrize("bad", [{"max_future_s": -1.0}, {"max_jump_back_s": float("nan")}])
+def test_time_guards_reject_bad_settings(bad):
+    with pytest.raises(ValueError):
+        TimestampSynchronizer(required=("image",), **bad)

@@ -14,7 +14,7 @@ from poselifter_core.data.sources import DataSpec, load_pose_set
 from poselifter_core.lifter.checkpoint import load_lifter, read_checkpoint
 from poselifter_core.lifter.inference import TorchLifter
 from poselifter_core.lifter.model import LifterConfig
-from poselifter_core.train import OptimConfig, TrainConfig, train
+from poselifter_core.train import TrainConfig, train
 
 
 def tiny_config(mocap_file: Path, out: Path, epochs: int = 6) -> TrainConfig:
@@ -120,6 +120,7 @@ def test_cli_help_and_evaluate(mocap_file, tmp_path, capsys):
     assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt"), "--config", str(tmp_path / "c.yaml")]) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not built")
 def test_distributed_training_with_torchrun(mocap_file, tmp_path):
     config = tiny_config(mocap_file, tmp_path / "ddp", epochs=2)

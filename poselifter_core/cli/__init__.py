@@ -2,19 +2,24 @@
 
 Each command lives in its own module of this package with a ``register(subparsers)`` function
 that adds its parser and sets ``func``; :data:`COMMANDS` lists them in ``--help`` order.
+
+Only the module of the command being run is imported (the others pull in torch, onnxruntime,
+rosbags, matplotlib...). The one-line help that ``poselifter --help`` shows for every command is
+read from the ``help=`` of its module's ``add_parser`` call without importing the module.
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import logging
 import sys
-
-from ..runtime.backend import BackendError
+from pathlib import Path
 
 COMMANDS: tuple[str, ...] = (
     "train",
     "evaluate",
+    "evaluate-sequence",
     "experiment",
     "benchmark",
     "infer",
@@ -28,7 +33,31 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _module(command: str) -> str:
+    return command.replace("-", "_")
+
+
+def command_help(command: str) -> str:
+    """The ``help=`` string of ``add_parser(command, ...)`` in the command's module, read with ``ast``."""
+    path = Path(__file__).with_name(f"{_module(command)}.py")
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_parser"
+                and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == command):
+            for keyword in node.keywords:
+                if keyword.arg == "help" and isinstance(keyword.value, ast.Constant):
+                    return keyword.value.value
+    raise ValueError(f"{path.name}: no add_parser({command!r}, help='...') call")
+
+
+def requested_command(argv: list[str]) -> str | None:
+    """The command named in ``argv`` (the first argument that is not an option), if it is one."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command listed; only ``command``'s module is imported for its options
+    (all of them when ``command`` is ``"*"``)."""
     parser = argparse.ArgumentParser(
         prog="poselifter",
         description=(
@@ -39,17 +68,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"{__name__}.{name.replace('-', '_')}").register(subparsers)
+        if command in (name, "*"):
+            importlib.import_module(f"{__name__}.{_module(name)}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=command_help(name))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(requested_command(argv)).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from ..runtime.backend import BackendError
+
     try:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, KeyError, BackendError) as error:

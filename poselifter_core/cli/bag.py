@@ -2,18 +2,30 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import asdict, fields, replace
 
-from ..bag import MARKERS_TYPE, SKELETONS_TYPE, STORAGES, STREAM_TYPES, BagConfig, BagTopics, plan_bag, process_bag
 from ..infer import build_cascade
+from ..rosmsg.bag import (
+    MARKERS_TYPE,
+    SKELETONS_TYPE,
+    STORAGES,
+    STREAM_TYPES,
+    TF_TYPE,
+    BagConfig,
+    BagTopics,
+    plan_bag,
+    process_bag,
+)
 from ..rosmsg.frames import MODES
-from ..runtime.backend import BACKEND_SETTINGS
-from .common import add_config_arguments, load_config
+from ..runtime.factory import BACKEND_SETTINGS
+from .common import add_config_arguments, add_threads_argument, apply_threads_argument, load_config
 
 DESCRIPTION = """\
 Process a rosbag2 bag (a folder with metadata.yaml, or a bare .mcap or .db3 file) as the
 pose3d node would, without a ROS install: the same timestamp synchronizer, CameraInfo checks
-and cascade. Writes a new bag with poselifter_msgs/msg/Skeleton3DArray on /pose3d/skeletons and
+and cascade, with the raw images' lens distortion (CameraInfo D) undone on the 2D keypoints
+before lifting (frame.undistort). Writes a new bag with poselifter_msgs/msg/Skeleton3DArray on /pose3d/skeletons and
 visualization_msgs/msg/MarkerArray on /pose3d/markers, stamped with each image's stamp and
 frame_id, for 'ros2 bag play', RViz or Foxglove. Add --copy-inputs to replay the images with them.
 
@@ -25,10 +37,11 @@ An input topic option left out is found by message type when the bag has exactly
 that type. Without a valid CameraInfo, frames are skipped (--set frame.require_camera_info=false
 assumes cascade.default_hfov_deg and flags the skeletons metric_depth=false).
 
-Every setting is in a YAML config (--config) and --set key=value: frame.* (mode,
+Every setting is in a YAML config (--config) and --set key=value: frame.* (mode, undistort,
 use_projection, require_camera_info, detection_class_ids, min_detection_score, sync_slop_s,
 sync_queue_size), cascade.* (min_person_score, min_joint_score, min_valid_joints,
-default_hfov_deg), topics.*, lifter, pose2d, backend, storage, copy_inputs, marker_lifetime_s.
+default_hfov_deg), topics.*, lifter, pose2d, backend, storage, copy_inputs, marker_lifetime_s,
+joint_frames. --tf-topic /tf also writes the people's TF body frames (REP-155 body_<id>).
 The options below override both. At the end, a summary: frames processed and skipped (by
 reason), people lifted and skipped, CameraInfos rejected, synchronizer counts."""
 
@@ -40,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("input", metavar="IN", help="input bag: folder, .mcap or .db3 file")
     parser.add_argument("output", metavar="OUT", help="output bag folder (must not exist)")
     parser.add_argument("--mode", choices=MODES, help="input mode (default bottom_up)")
-    outputs = {"skeletons": f"output {SKELETONS_TYPE} topic", "markers": f"output {MARKERS_TYPE} topic ('': none)"}
+    outputs = {"skeletons": f"output {SKELETONS_TYPE} topic", "markers": f"output {MARKERS_TYPE} topic ('': none)",
+               "tf": f"output {TF_TYPE} topic of the TF body frames, e.g. /tf ('': none)"}
     for name, default in asdict(BagTopics()).items():
         what = outputs[name] if name in outputs else f"input {' or '.join(STREAM_TYPES[name])} topic"
         parser.add_argument(f"--{name.replace('_', '-')}-topic", dest=f"{name}_topic", metavar="TOPIC",
@@ -49,10 +63,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--copy-inputs", action="store_true", default=None,
                         help="also copy the input topics into the output bag")
     parser.add_argument("--lifter", help="lifter checkpoint (.pt) or ONNX export (.onnx) (default: the shipped model)")
-    parser.add_argument("--pose2d", help="2D model: MoveNet .onnx, exported top-down .onnx, train-2d checkpoint or keypoint-model .yaml (default: the shipped MoveNet)")
+    parser.add_argument("--pose2d", help="2D model: MoveNet .onnx, exported top-down .onnx, train-2d checkpoint or "
+                                         "keypoint-model .yaml (default: the shipped MoveNet)")
     parser.add_argument("--backend", choices=BACKEND_SETTINGS,
                         help="inference backend (default auto: TensorRT on an NVIDIA GPU, else ONNX Runtime)")
     add_config_arguments(parser, required=False, config_help="bag processing YAML (keys: see above)")
+    add_threads_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -71,9 +87,13 @@ def run(args: argparse.Namespace) -> int:
     config = bag_config(args)
     plan = plan_bag(args.input, args.output, config)
     print("inputs: " + ", ".join(f"{stream} {topic}" for stream, topic in plan.streams.items()))
+    apply_threads_argument(args)
     cascade = build_cascade(config.lifter or None, config.pose2d or None, config.cascade, config.backend,
                             lift_only=config.frame.mode == "keypoints")
     summary = process_bag(plan, cascade, progress=not args.no_progress)
     print(summary)
     print(f"written: {plan.output} ({plan.storage})")
+    if summary.read_error:
+        print(f"poselifter bag: error: {summary.read_error}", file=sys.stderr)
+        return 1
     return 0

@@ -1,15 +1,14 @@
-"""``poselifter benchmark``: lifter speed on this machine (PyTorch eager, or per inference backend)."""
+"""``poselifter benchmark``: speed on this machine: the lifter (PyTorch eager, or per inference backend), the
+whole cascade, and (as sub-suites with their own options) the 2D stage and the error-model fit."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ..benchmark import lifter_report
-from ..lifter.model import LifterConfig
-from ..runtime.backend import BACKEND_SETTINGS
-from ..runtime.benchmark_backends import backend_report
+from ..lifter.config import LifterConfig
 from ..runtime.engine_cache import PRECISIONS
-from ..train import resolve_device
+from ..runtime.factory import BACKEND_SETTINGS
+from .common import apply_threads_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,39 +25,106 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cascade = parser.add_argument_group("cascade benchmark (image -> 3D per frame)")
     cascade.add_argument("--cascade", metavar="PHOTO_OR_VIDEO",
                          help="time the whole cascade: on a photo of one person, 640x480 frames tiling 1, 3 and 6 "
-                              "copies of it; on a video, frames per second over its frames (up to 300)")
+                              "copies of it; on a video, per frame wall and CPU time, stage times, people found and "
+                              "lifted, peak RSS, and each network against a reference measured in the same run (sgemm "
+                              "ceiling, memory-bandwidth floor of the batch-1 lifter); --threads sets the ONNX Runtime "
+                              "thread policy")
     cascade.add_argument("--lifter", help="lifter for --cascade (default: the shipped model)")
+    cascade.add_argument("--frames", type=int, default=300, help="video frames timed (after 3 warm-up frames)")
     cascade.add_argument("--cascade-backend", "--lifter-backend", dest="cascade_backend", default="auto",
                          choices=BACKEND_SETTINGS, help="backend of the 2D model and the lifter for --cascade")
+    share = parser.add_argument_group("share of the people found by the 2D stage that get lifted (#18)")
+    share.add_argument("--lifted-share", nargs="+", metavar="PHOTO_FOLDER_OR_VIDEO",
+                       help="count people found, lifted and skipped (by reason) per source, for each --lifter and "
+                            "--pose2d-sizes, with the cascade's ms per frame")
+    share.add_argument("--pose2d-sizes", nargs="+", type=int, default=[256], help="MoveNet input long sides to compare")
+    share.add_argument("--lifters", nargs="+", help="lifters to compare for --lifted-share (default: the shipped one)")
+    share.add_argument("--every", type=int, default=10, help="every n-th video frame for --lifted-share")
+    share.add_argument("--max-frames", type=int, default=80, help="frames (or photos) per source for --lifted-share")
     backends = parser.add_argument_group("per-backend benchmark")
     backends.add_argument("--backends", nargs="+", choices=BACKEND_SETTINGS, default=None,
                           help="e.g. --backends torch onnxruntime tensorrt")
     backends.add_argument("--latency-batches", nargs="+", type=int, default=[1, 8, 64])
     backends.add_argument("--throughput-batch", type=int, default=1024)
     backends.add_argument("--repeats", type=int, default=200, help="timed runs per latency (a tenth for throughput)")
-    backends.add_argument("--threads", type=int, default=None, help="threads of every library measured (ONNX Runtime, torch, the BLAS ceiling); default: each library's own (ONNX Runtime: physical cores)")
+    backends.add_argument("--threads", type=int, default=None,
+                          help="threads of every library measured (ONNX Runtime, torch, the BLAS ceiling); "
+                               "default: each library's own (ONNX Runtime: physical cores)")
     backends.add_argument("--int8", action="store_true", help="add ONNX Runtime on the int8-weight export")
     backends.add_argument("--precision", choices=PRECISIONS, default="fp16", help="TensorRT precision")
     backends.add_argument("--cache-dir", default=None, help="TensorRT engine cache (default: a temporary directory)")
     parser.set_defaults(func=run)
+    suites = parser.add_subparsers(title="other suites (each with its own options; see 'poselifter benchmark SUITE -h')",
+                                   dest="suite", metavar="{pose2d,error-model-fit}", required=False)
+    pose2d = suites.add_parser("pose2d", help="2D stage (MoveNet) latency on 640x480 frames tiling a photo 1, 3 and 6 "
+                                              "times: median/p90 per frame and per stage")
+    pose2d.add_argument("--photo", help="RGB photo of one person (default: scikit-image's astronaut)")
+    pose2d.add_argument("--long-side", type=int, default=256, help="MoveNet letterbox size (multiple of 32)")
+    pose2d.add_argument("--repeats", type=int, default=50, help="timed calls per frame")
+    pose2d.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: its default)")
+    pose2d.set_defaults(func=run_pose2d)
+    fit = suites.add_parser("error-model-fit", help="time the single-Gaussian and EM fits of the 2D error model on "
+                                                    "samples of the default model, and what EM recovers")
+    fit.add_argument("--samples", type=int, default=1_000_000, help="error samples per joint")
+    fit.add_argument("--repeats", type=int, default=3, help="timed repetitions (the best is reported)")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.set_defaults(func=run_error_model_fit)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.lifted_share:
+        from ..benchmark.cascade import lifted_share_report
+        from ..cascade import CascadeConfig
+        from ..infer import build_cascade
+
+        cascades = {f"{Path(lifter).name if lifter else 'shipped'}, 2D {size} px":
+                    build_cascade(lifter, config=CascadeConfig(pose2d_size=size), backend=args.cascade_backend)
+                    for lifter in (args.lifters or [None]) for size in args.pose2d_sizes}
+        print(lifted_share_report(cascades, args.lifted_share, args.every, args.max_frames))
+        return 0
     if args.cascade:
-        from ..benchmark import cascade_report, cascade_video_report
+        from ..benchmark.cascade import cascade_report, cascade_video_report
         from ..infer import VIDEO_SUFFIXES, build_cascade, load_image
 
+        apply_threads_argument(args)
         cascade = build_cascade(args.lifter, backend=args.cascade_backend)
         source = Path(args.cascade)
         if source.suffix.lower() in VIDEO_SUFFIXES:
-            print(cascade_video_report(cascade, source))
+            print(cascade_video_report(cascade, source, args.frames))
         else:
             print(cascade_report(cascade, load_image(source)))
         return 0
-    if args.backends is None:
+    if args.backends is None:  # torch: imported only for the lifter suites, not for --cascade (its peak RSS)
+        from ..benchmark.lifter import lifter_report
+        from ..train import resolve_device
+
         print(lifter_report(args.widths or [1024, 4096], args.batches, args.train_batch, resolve_device(args.device)))
         return 0
+    from ..benchmark.backends import backend_report
+
     for width in args.widths or [LifterConfig().width]:
         print(backend_report(args.backends, width, tuple(args.latency_batches), args.throughput_batch, args.repeats,
                              args.cache_dir, args.threads, args.precision, args.int8))
+    return 0
+
+
+def run_pose2d(args: argparse.Namespace) -> int:
+    from ..benchmark.pose2d_latency import pose2d_latency_report
+
+    if args.photo:
+        from ..infer import load_image
+
+        photo = load_image(Path(args.photo))
+    else:
+        from skimage.data import astronaut
+
+        photo = astronaut()
+    print(pose2d_latency_report(photo, args.long_side, args.repeats, args.threads))
+    return 0
+
+
+def run_error_model_fit(args: argparse.Namespace) -> int:
+    from ..benchmark.error_model_fit import fit_speed_report
+
+    print(fit_speed_report(args.samples, args.repeats, args.seed))
     return 0

@@ -1,11 +1,16 @@
-"""Helpers shared by CLI commands: config loading with --set overrides."""
+"""Helpers shared by CLI commands: config loading with --set overrides, the thread option.
+
+Imports nothing heavy (no torch): the run-time commands use it too.
+"""
 from __future__ import annotations
 
 import argparse
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..config import apply_overrides, load_yaml
-from ..train import TrainConfig
+
+if TYPE_CHECKING:
+    from ..train import TrainConfig
 
 T = TypeVar("T")
 
@@ -23,5 +28,21 @@ def load_config(cls: type[T], args: argparse.Namespace) -> T:
     return apply_overrides(config, args.overrides) if args.overrides else config
 
 
-def load_train_config(args: argparse.Namespace) -> TrainConfig:
+def load_train_config(args: argparse.Namespace) -> "TrainConfig":
+    from ..train import TrainConfig
+
     return load_config(TrainConfig, args)
+
+
+def add_threads_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="ONNX Runtime intra-op threads of every model (default: the physical cores, or the "
+                             "POSELIFTER_ORT_THREADS environment variable; idle pools sleep unless POSELIFTER_ORT_SPINNING=1)")
+
+
+def apply_threads_argument(args: argparse.Namespace) -> None:
+    """Make ``--threads`` the process's thread policy (before any model is loaded)."""
+    if args.threads is not None:
+        from ..runtime.threads import set_thread_policy
+
+        set_thread_policy(intra_op_threads=args.threads)

@@ -13,7 +13,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..mocap.convert import CMU_LICENCE, ConvertOptions, convert_file, find_sources, load_clips, save_clips
+from ..mocap.convert import (
+    CMU_LICENCE,
+    ConvertOptions,
+    convert_file,
+    find_sources,
+    load_clips,
+    merge_clips,
+    save_clips,
+)
 from ..mocap.mapping import packaged_mappings
 
 log = logging.getLogger(__name__)
@@ -58,15 +66,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     convert.add_argument("--subject-pattern", default=r"^(\d+)_",
                          help="regex whose group 1 in the file stem is the subject (default '^(\\d+)_')")
     convert.add_argument("--clip-prefix", default="", help="prefix for clip ids (clip id = prefix + file stem)")
+    convert.add_argument("--clip-pattern", default=None,
+                         help=r"regex whose group 1 in the file stem names the clip (e.g. '^(\d+_\d+)' turns "
+                              "135_06-martialArts into 135_06); default: the whole stem")
     convert.add_argument("--asf", default=None, help="ASF skeleton for .amc files (default: <subject>.asf beside them)")
     convert.add_argument("--dtype", choices=("float32", "float16"), default="float32", help="stored precision")
     convert.add_argument("--keep-going", action="store_true", help="skip (and report) files that fail instead of stopping")
     convert.set_defaults(func=run_convert)
 
-    merge = commands.add_parser("merge", help="join converted sets into one", description="Join converted sets; clip ids must be unique.")
+    merge = commands.add_parser("merge", help="join converted sets into one",
+                                description="Join converted sets; clip ids must be unique unless --keep-first.")
     merge.add_argument("inputs", nargs="+", metavar="SET.npz")
+    merge.add_argument("--keep-first", action="store_true",
+                       help="a clip id found in several sets is kept from the first set listed and dropped "
+                            "from the others (list the preferred release first); the dropped ids are printed")
     merge.add_argument("-o", "--output", required=True)
     merge.add_argument("--dtype", choices=("float32", "float16"), default="float32")
+    merge.add_argument("--round-mm", type=float, default=None, metavar="MM",
+                       help="round coordinates to multiples of MM (0.125: a third smaller file, error <= 0.0625 mm)")
     merge.set_defaults(func=run_merge)
 
     info = commands.add_parser("info", help="per-source table and split sizes of a converted set",
@@ -89,7 +106,7 @@ def run_convert(args: argparse.Namespace) -> int:
         unit=_unit(args.unit), drop_first=args.drop_first, source=args.source,
         licence=CMU_LICENCE if args.licence == "cmu" else args.licence, subject=args.subject,
         subject_prefix=args.subject_prefix, subject_pattern=args.subject_pattern,
-        clip_prefix=args.clip_prefix, asf=args.asf,
+        clip_prefix=args.clip_prefix, clip_pattern=args.clip_pattern, asf=args.asf,
     )
     if args.fps < 0 or args.min_motion < 0 or args.drop_first < 0:
         raise ValueError("--fps, --min-motion and --drop-first must not be negative")
@@ -123,8 +140,10 @@ def _unit(value: str | None) -> str | float | None:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    clips = [clip for path in args.inputs for clip in load_clips(path)]
-    save_clips(args.output, clips, args.dtype)
+    clips, dropped = merge_clips([load_clips(path) for path in args.inputs], keep_first=args.keep_first)
+    for clip in dropped:
+        print(f"dropped {clip.clip_id} from {clip.info.get('source', '?')} ({clip.info.get('path', '?')}): kept from an earlier set")
+    save_clips(args.output, clips, args.dtype, round_mm=args.round_mm)
     print(f"wrote {args.output}: {len(clips)} clips, {sum(len(c.joints) for c in clips)} frames")
     return 0
 

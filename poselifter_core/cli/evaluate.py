@@ -30,6 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--error-model", help="error model YAML for --input-noise (default: the shipped one)")
     parser.add_argument("--noise-seed", type=int, default=0)
     parser.add_argument("--no-analytic-root", action="store_true", help="skip the analytic-root baseline")
+    parser.add_argument("--partial-bodies", action="store_true",
+                        help="instead of the standard tables: the checkpoints side by side on the same samples, "
+                             "overall, per subject and per action, learned vs analytic root per subject, with 3, 6 "
+                             "and 9 joints missing (limbs, lower body, image border) and the signed depth error per "
+                             "2 m (written to partial_bodies.md); .onnx files are accepted too")
     parser.set_defaults(func=run)
 
 
@@ -44,10 +49,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         raise ValueError("give --config (with a test_data section) or --data")
     device = resolve_device(args.device)
-    lifters = {Path(c).parent.name + "/" + Path(c).stem: TorchLifter.from_checkpoint(c, device) for c in args.checkpoint}
     keypoints = None
     if args.input_noise != "none":
         keypoints = noisy_keypoints(data, args.input_noise, args.error_model, args.noise_seed)
+    if args.partial_bodies:
+        from ..benchmark.partial_bodies import accuracy_report
+        from ..infer import load_lifter_runtime
+
+        lifters = {Path(c).parent.name + "/" + Path(c).stem: load_lifter_runtime(c, "onnxruntime-cpu" if
+                   Path(c).suffix == ".onnx" else "torch") for c in args.checkpoint}
+        report = accuracy_report(lifters, data, keypoints, seed=args.noise_seed)
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+        (Path(args.output) / "partial_bodies.md").write_text(report, encoding="utf-8")
+        print(report)
+        return 0
+    lifters = {Path(c).parent.name + "/" + Path(c).stem: TorchLifter.from_checkpoint(c, device) for c in args.checkpoint}
     evaluation = evaluate_lifters(lifters, data, with_analytic_root=not args.no_analytic_root, keypoints=keypoints)
     evaluation.save(args.output)
     print(evaluation.markdown())

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import torch
 
-from ..runtime.onnx_export import DEFAULT_OPSET, DEFAULT_TOLERANCE, export_lifter, quantize_lifter_int8
-from ..runtime.pose2d_export import DEFAULT_POSE2D_TOLERANCE, export_integral_resnet
+from ..lifter.export import DEFAULT_TOLERANCE, export_lifter, quantize_lifter_int8
+from ..pose2d.export import DEFAULT_POSE2D_TOLERANCE, export_integral_resnet
+from ..runtime.export import DEFAULT_OPSET
 
 LIFTER, POSE2D = "lifter", "2D estimator"
 
@@ -17,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export", help="export a lifter or 2D-estimator checkpoint to ONNX (dynamic batch, parity-checked)",
         description="Writes a checkpoint as ONNX with a dynamic batch axis N; what it holds is read from the "
                     "checkpoint. A lifter ('poselifter train'), normalization layer included: inputs 'keypoints' "
-                    "(N, J, 2) raw pixels and 'intrinsics' (N, 4) [fx, fy, cx, cy], output 'raw' (N, 3J-2). The "
+                    "(N, J, 2) raw pixels, 'intrinsics' (N, 4) [fx, fy, cx, cy] and (lifters since #18) 'visible' (N, J), "
+                    "output 'raw' (N, 3J-2). The "
                     "top-down 2D estimator ('poselifter train-2d', integral-regression ResNet): input 'images' "
                     "(N, 3, S, S) float32 crops normalised with the ImageNet mean/std, outputs 'heatmaps' "
                     "(N, J, S/4, S/4) and 'coords' (N, J, 2) in crop pixels; run it with 'poselifter infer "

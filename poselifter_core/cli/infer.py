@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from ..cascade import CascadeConfig
-from ..infer import CameraSpec, build_cascade, run
-from ..runtime.backend import BACKEND_SETTINGS
+from ..config import load_yaml
+from ..distortion import DISTORTION_MODELS, Distortion
+from ..infer import CameraSpec, build_cascade, check_source, load_boxes, prepare_output, run
+from ..runtime.factory import BACKEND_SETTINGS
+from ..tracking import TrackingConfig
+from .common import add_threads_argument, apply_threads_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,9 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Run the cascade (2D stage, by default MoveNet MultiPose -> PoseLifter) and write results.json (images) or "
             "results.jsonl (video, one line per frame) with every person's 2D keypoints, scores and absolute 3D "
             "joints in metres in the camera optical frame (x right, y down, z forward), plus <name>_2d.png "
-            "(skeletons on the image), <name>_3d.png (3D view) or <name>_annotated.mp4. Give the camera with "
+            "(skeletons on the image), <name>_3d.png (3D view) or <name>_annotated.mp4 (image and top view). In a video "
+            "every person gets a stable track_id (with track_age and track_state) and temporally filtered 3D "
+            "(settings: --tracking-config, see config/tracking.yaml). Give the camera with "
             "--fx [--fy --cx --cy] or --fov; without either, a 60 degree horizontal field of view is assumed and "
-            "every pose is flagged metric_depth=false (the canonical depth is still valid)."))
+            "every pose is flagged metric_depth=false (the canonical depth is still valid). For raw images of a "
+            "lens with distortion, give its coefficients with --dist (as in the camera's CameraInfo D): the 2D "
+            "keypoints are undistorted before lifting."))
     parser.add_argument("source", help="an image, a folder of images, or a video file")
     parser.add_argument("-o", "--output", default="runs/infer", help="output folder")
     parser.add_argument("--fx", type=float, help="focal length in pixels (x)")
@@ -25,6 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cx", type=float, help="principal point x; default the image centre")
     parser.add_argument("--cy", type=float, help="principal point y; default the image centre")
     parser.add_argument("--fov", type=float, metavar="DEG", help="horizontal field of view instead of --fx")
+    parser.add_argument("--dist", type=float, nargs="+", metavar="D",
+                        help="lens distortion coefficients (CameraInfo D; needs --fx): plumb_bob k1 k2 p1 p2 [k3], "
+                             "rational_polynomial k1 k2 p1 p2 k3 k4 k5 k6, equidistant k1 k2 k3 k4")
+    parser.add_argument("--dist-model", default="plumb_bob", choices=DISTORTION_MODELS,
+                        help="distortion model of --dist (CameraInfo distortion_model)")
     parser.add_argument("--boxes", help="JSON person boxes: {image name: [[x1, y1, x2, y2], ...]} (top-down mode)")
     parser.add_argument("--lifter", help="lifter checkpoint (.pt) or ONNX export (.onnx) (default: the shipped model)")
     parser.add_argument("--pose2d", "--movenet", dest="pose2d",
@@ -35,17 +49,52 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="inference backend of the 2D model and the lifter (auto: TensorRT on an NVIDIA GPU, "
                              "else ONNX Runtime with CUDA, else on the CPU; the choice is logged per model). 'torch' "
                              "needs PyTorch checkpoints for both: MoveNet exists only as ONNX")
-    parser.add_argument("--min-joint-score", type=float, default=CascadeConfig.min_joint_score)
+    add_threads_argument(parser)
+    defaults = CascadeConfig()
+    parser.add_argument("--min-joint-score", type=float, default=defaults.min_joint_score,
+                        help="a joint is observed when its 2D score reaches this; below it the lifter infers it")
+    parser.add_argument("--min-person-score", type=float, default=defaults.min_person_score,
+                        help="skip people whose 2D person score is below this")
+    parser.add_argument("--min-valid-joints", type=int, default=defaults.min_valid_joints,
+                        help="skip people with fewer observed joints than this (of 17)")
+    parser.add_argument("--min-torso-joints", type=int, default=defaults.min_torso_joints,
+                        help="skip people with fewer observed shoulders and hips than this (of 4)")
+    parser.add_argument("--pose2d-size", type=int, default=defaults.pose2d_size, metavar="PX",
+                        help="MoveNet's bottom-up input long side, a multiple of 32 (larger finds smaller people, "
+                             "costs more: docs/benchmarks.md)")
+    parser.add_argument("--no-video", action="store_true",
+                        help="video input: write only results.jsonl, not the annotated copy (saves its encoding)")
+    parser.add_argument("--tracking-config", metavar="YAML",
+                        help="videos: tracker and filter settings (see config/tracking.yaml; default: its values)")
+    parser.add_argument("--no-tracking", action="store_true", help="videos: no track ids, no temporal filtering")
+    parser.add_argument("--no-filter", action="store_true",
+                        help="videos: track ids but the per-frame poses (no temporal filtering)")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=execute)
 
 
+def tracking_config(args: argparse.Namespace) -> TrackingConfig:
+    """--tracking-config, then --no-tracking / --no-filter on top."""
+    config = load_yaml(TrackingConfig, args.tracking_config) if args.tracking_config else TrackingConfig()
+    if args.no_filter:
+        config = replace(config, filter=replace(config.filter, enabled=False))
+    return replace(config, enabled=False) if args.no_tracking else config
+
+
 def execute(args: argparse.Namespace) -> int:
-    if args.fx is not None and args.fov is not None:
-        raise ValueError("give either --fx or --fov, not both")
-    cascade = build_cascade(args.lifter, args.pose2d, CascadeConfig(min_joint_score=args.min_joint_score),
-                            args.backend)
-    camera = CameraSpec(args.fx, args.fy, args.cx, args.cy, args.fov)
-    out = run(args.source, cascade, camera, args.output, args.boxes, progress=not args.no_progress)
+    distortion = Distortion(args.dist_model, tuple(args.dist)) if args.dist else None
+    camera = CameraSpec(args.fx, args.fy, args.cx, args.cy, args.fov, distortion)
+    apply_threads_argument(args)
+    check_source(args.source)
+    if args.boxes:
+        load_boxes(args.boxes)  # a broken file is an error before the models load, not after
+    prepare_output(args.output)
+    tracking = tracking_config(args)
+    config = CascadeConfig(min_person_score=args.min_person_score, min_joint_score=args.min_joint_score,
+                           min_valid_joints=args.min_valid_joints, min_torso_joints=args.min_torso_joints,
+                           pose2d_size=args.pose2d_size)
+    cascade = build_cascade(args.lifter, args.pose2d, config, args.backend)
+    out = run(args.source, cascade, camera, args.output, args.boxes, progress=not args.no_progress,
+              video=not args.no_video, tracking=tracking)
     print(f"written: {out} and pictures in {args.output}")
     return 0

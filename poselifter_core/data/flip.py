@@ -10,11 +10,14 @@ import torch
 
 
 def flip_samples(keypoints: torch.Tensor, joints: torch.Tensor, intrinsics: torch.Tensor, flip_index: torch.Tensor,
-                 mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mirror the samples where ``mask`` is true; (B, J, 2) px and (B, J, 3) camera-frame points."""
+                 mask: torch.Tensor, visible: torch.Tensor | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Mirror the samples where ``mask`` is true; (B, J, 2) px, (B, J, 3) camera-frame points and
+    the optional (B, J) visibility mask (its left and right joints swap too)."""
     kp_flipped = keypoints[:, flip_index].clone()
     kp_flipped[..., 0] = 2 * intrinsics[:, None, 2] - kp_flipped[..., 0]
     joints_flipped = joints[:, flip_index].clone()
     joints_flipped[..., 0] = -joints_flipped[..., 0]
     m = mask[:, None, None]
-    return torch.where(m, kp_flipped, keypoints), torch.where(m, joints_flipped, joints)
+    flipped_visible = None if visible is None else torch.where(mask[:, None], visible[:, flip_index], visible)
+    return torch.where(m, kp_flipped, keypoints), torch.where(m, joints_flipped, joints), flipped_visible

@@ -14,6 +14,8 @@ keypoints_2d    (N, J, 2) f4   2D joints in pixels (undistorted)
 joints_3d       (N, J, 3) f4   3D joints, camera frame, millimetres
 K               (N, 3, 3) f8   camera matrix per sample (or ``intrinsics`` (N, 4) fx fy cx cy)
 image_size      (N, 2) i4      optional: width, height in pixels
+visible         (N, J) bool    optional: observed joints (default all); a missing joint's 2D
+                               value is kept (e.g. outside the image) but not used by the lifter
 subject         (N,) str       optional labels; ``action`` and ``camera`` likewise
 skeleton        () str         optional: skeleton name, default ``h36m17``
 =============== ============== ===========================================================
@@ -41,6 +43,7 @@ class PoseSet:
     subject: np.ndarray = field(default=None)  # type: ignore[assignment]
     action: np.ndarray = field(default=None)  # type: ignore[assignment]
     camera: np.ndarray = field(default=None)  # type: ignore[assignment]
+    visible: np.ndarray = field(default=None)  # type: ignore[assignment]  # (N, J) bool, default all True
 
     def __post_init__(self) -> None:
         self.keypoints_2d = np.asarray(self.keypoints_2d, dtype=np.float32)
@@ -54,6 +57,8 @@ class PoseSet:
             setattr(self, name, np.full(n, "", dtype="<U1") if value is None else np.asarray(value).astype(str))
         if self.image_size is not None:
             self.image_size = np.asarray(self.image_size, dtype=np.int32)
+        self.visible = (np.ones(self.keypoints_2d.shape[:2], dtype=bool) if self.visible is None
+                        else np.asarray(self.visible, dtype=bool))
         self.validate()
 
     def validate(self) -> None:
@@ -66,6 +71,8 @@ class PoseSet:
             if len(array) != n:
                 raise ValueError(f"{name} has {len(array)} samples, keypoints_2d has {n}")
         validate_intrinsics_array(self.intrinsics)
+        if self.visible.shape != self.keypoints_2d.shape[:2]:
+            raise ValueError(f"visible must have shape {self.keypoints_2d.shape[:2]}, got {self.visible.shape}")
         for name in LABELS:
             if len(getattr(self, name)) != n:
                 raise ValueError(f"label {name!r} has {len(getattr(self, name))} entries for {n} samples")
@@ -104,6 +111,7 @@ class PoseSet:
             intrinsics=np.concatenate([s.intrinsics for s in sets]),
             skeleton=skeleton,
             image_size=image_size,
+            visible=np.concatenate([s.visible for s in sets]),
             **{name: np.concatenate([getattr(s, name) for s in sets]) for name in LABELS},
         )
 
@@ -119,6 +127,7 @@ class PoseSet:
             joints_3d=self.joints_3d,
             K=K,
             skeleton=np.array(self.skeleton.name),
+            visible=self.visible,
             **{name: getattr(self, name) for name in LABELS},
             **extra,
         )
@@ -145,5 +154,6 @@ class PoseSet:
                 intrinsics=intrinsics,
                 skeleton=get_skeleton(str(data["skeleton"])) if "skeleton" in data.files else get_skeleton("h36m17"),
                 image_size=data["image_size"] if "image_size" in data.files else None,
+                visible=data["visible"] if "visible" in data.files else None,
                 **{name: data[name] for name in LABELS if name in data.files},
             )

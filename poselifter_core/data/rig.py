@@ -1,10 +1,18 @@
 """Virtual camera rig: world-frame motion capture -> (2D pixels, 3D camera mm, K) training samples.
 
-Each sample draws a camera around the subject: horizontal distance, height above the floor and
-azimuth, a look-at towards the pelvis plus an aim offset (so people appear anywhere in the frame,
-not only in the centre) and a little roll, a focal length, an image size and a principal point
-jittered around the image centre. Samples with any joint outside the image or too close to the
-camera are dropped. Everything is vectorised and deterministic for a given seed.
+Each sample draws a camera around the subject: horizontal distance (0.8-20 m by default), height
+above the floor (0.3-4 m) and azimuth; the camera either looks at the pelvis (looking down from
+above it, up from below) or, for ``level_fraction`` of the samples, is level (optical axis
+horizontal, towards the pelvis's azimuth), as on a robot or a wall-mounted camera; then an aim
+offset (so people appear anywhere in the frame, not only in the centre) and a little roll, a focal
+length, an image size and a principal point jittered around the image centre.
+
+Joints outside the image (closer than ``margin_px`` to its border) are kept but marked missing in
+``PoseSet.visible`` (with the derived-joint rule of :mod:`..visibility`): people cut by the image
+border are what a robot sees. Samples are dropped only when a joint is behind or too close to the
+camera, or when too few joints are inside the image to lift (``min_visible_joints``,
+``min_torso_joints``; ``min_visible_joints: 17`` keeps full bodies only). Everything is vectorised
+and deterministic for a given seed.
 """
 from __future__ import annotations
 
@@ -13,14 +21,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..skeleton import H36M17, Skeleton
+from ..visibility import VisibilityRule, derive_visibility
 from .pose_set import PoseSet
 from .world_mocap import MocapClip
 
 
 @dataclass
 class RigConfig:
-    distance_m: tuple[float, float] = (1.5, 10.0)  # horizontal camera-to-pelvis distance
-    height_m: tuple[float, float] = (0.3, 2.5)  # camera height above the floor (lowest foot)
+    distance_m: tuple[float, float] = (0.8, 20.0)  # horizontal camera-to-pelvis distance
+    height_m: tuple[float, float] = (0.3, 4.0)  # camera height above the floor (lowest foot)
+    level_fraction: float = 0.3  # share of cameras with a level optical axis (the rest look at the pelvis)
     azimuth_deg: tuple[float, float] = (-180.0, 180.0)
     aim_offset_fraction: float = 0.35  # aim jitter as a fraction of the half field of view
     roll_deg: float = 5.0
@@ -29,14 +39,18 @@ class RigConfig:
     image_sizes: list[tuple[int, int]] = field(default_factory=lambda: [(640, 480), (1280, 720), (1920, 1080), (1024, 1024)])
     principal_jitter_fraction: float = 0.02
     min_depth_m: float = 0.3
-    margin_px: float = 2.0  # every joint must be at least this far inside the image
+    margin_px: float = 2.0  # a joint closer than this to the image border is outside (missing)
+    min_visible_joints: int = 5  # fewer joints inside the image: sample dropped (17 = full bodies only)
+    min_torso_joints: int = 2  # of shoulders and hips inside the image, else dropped
     bone_scale_jitter: float = 0.0  # per-bone length jitter (uniform +-), symmetric left/right
     global_scale_jitter: float = 0.0  # whole-body size jitter (uniform +-)
 
 
 def render_views(clips: list[MocapClip], config: RigConfig, views: int, seed: int,
                  skeleton: Skeleton = H36M17) -> PoseSet:
-    """``views`` random cameras per world pose; returns the samples that stay inside their image."""
+    """``views`` random cameras per world pose; returns the samples with enough joints in their image."""
+    if skeleton != H36M17:
+        raise ValueError(f"the rig renders {H36M17.name} (its visibility rule), got {skeleton.name}")
     rng = np.random.default_rng(seed)
     world = np.concatenate([c.joints for c in clips]).astype(np.float64)
     subject = np.concatenate([[c.subject] * len(c.joints) for c in clips])
@@ -59,10 +73,13 @@ def render_views(clips: list[MocapClip], config: RigConfig, views: int, seed: in
     centre = np.stack([pelvis[:, 0] + distance * np.sin(azimuth),
                        floor + rng.uniform(*config.height_m, n) * 1000.0,
                        pelvis[:, 2] + distance * np.cos(azimuth)], axis=1)
-    rotation = _look_at(pelvis - centre)
     half_fov_x = np.arctan(sizes[:, 0] / (2 * focal))
     half_fov_y = np.arctan(sizes[:, 1] / (2 * focal))
-    rotation = _aim_jitter(rng, config, half_fov_x, half_fov_y) @ rotation
+    jitter = _aim_jitter(rng, config, half_fov_x, half_fov_y)
+    forward = pelvis - centre
+    level = rng.random(n) < config.level_fraction  # drawn last: level_fraction 0 renders as before #18
+    forward[level, 1] = 0.0  # level camera: horizontal optical axis towards the pelvis
+    rotation = jitter @ _look_at(forward)
 
     camera = np.einsum("nij,nkj->nki", rotation, world - centre[:, None, :])
     z = camera[..., 2]
@@ -71,7 +88,9 @@ def render_views(clips: list[MocapClip], config: RigConfig, views: int, seed: in
     u = focal[:, None] * camera[..., 0] / safe_z + cx[:, None]
     v = focal[:, None] * camera[..., 1] / safe_z + cy[:, None]
     m = config.margin_px
-    keep &= ((u >= m) & (u <= sizes[:, :1] - 1 - m) & (v >= m) & (v <= sizes[:, 1:] - 1 - m)).all(axis=1)
+    inside = (u >= m) & (u <= sizes[:, :1] - 1 - m) & (v >= m) & (v <= sizes[:, 1:] - 1 - m)
+    inside = derive_visibility(inside)
+    keep &= VisibilityRule(config.min_visible_joints, config.min_torso_joints).passes(inside)
     if not keep.any():
         raise ValueError("the rig produced no sample inside the image: check distance_m / focal_px / image_sizes")
     return PoseSet(
@@ -80,6 +99,7 @@ def render_views(clips: list[MocapClip], config: RigConfig, views: int, seed: in
         intrinsics=intrinsics[keep],
         skeleton=skeleton,
         image_size=sizes[keep].astype(np.int32),
+        visible=inside[keep],
         subject=subject[keep],
         action=action[keep],
     )

@@ -3,7 +3,7 @@
 File layout: ``<name>.npz`` holds one (F, 17, 3) array per clip id (plus ``joint_names`` and
 ``parents``); the JSON sidecar ``<name>.json`` holds ``{"clips": {clip_id: {"subject", "fps",
 "split", "source", ...}}}``. A clip without a ``split`` field takes its split from the rule
-``split_for_subject`` (held-out CMU test subjects end in 1).
+``poselifter_core.mocap.splits.split_for_subject`` (held-out CMU test subjects end in 1).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..mocap.splits import split_for_subject
 from ..skeleton import H36M17, Skeleton
 
 RESERVED_KEYS = ("joint_names", "parents")
@@ -25,12 +26,6 @@ class MocapClip:
     split: str
     fps: float
     joints: np.ndarray  # (F, J, 3) world mm, Y up
-
-
-def split_for_subject(subject: str) -> str:
-    """Fixed rule of the open mocap set: subjects whose number ends in 1 are held out for testing."""
-    digits = "".join(ch for ch in subject if ch.isdigit())
-    return "test" if digits.endswith("1") else "train"
 
 
 def load_world_mocap(path: str | Path, subjects: list[str] | None = None, splits: list[str] | None = None,

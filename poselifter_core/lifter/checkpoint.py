@@ -13,8 +13,9 @@ from typing import Any
 import torch
 
 from .. import __version__
-from ..config import from_dict, to_dict
-from .model import LifterConfig, PoseLifter
+from ..config import to_dict
+from ..integrity import verify_shipped
+from .model import LifterConfig, PoseLifter, lifter_config_from_dict
 
 FORMAT = 1
 
@@ -39,6 +40,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    verify_shipped(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:  # torch raises several types for corrupt files
@@ -50,9 +52,14 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return payload
 
 
+def checkpoint_config(payload: dict[str, Any]) -> LifterConfig:
+    """The lifter config of a checkpoint dict (one written before #18 reads as a pixel-space model)."""
+    return lifter_config_from_dict(payload["lifter_config"])
+
+
 def load_lifter(path: str | Path, device: str | torch.device = "cpu") -> tuple[PoseLifter, dict[str, Any]]:
     """The network in eval mode on ``device``, and the whole checkpoint dict."""
     payload = read_checkpoint(path)
-    model = PoseLifter(from_dict(LifterConfig, payload["lifter_config"]))
+    model = PoseLifter(checkpoint_config(payload))
     model.load_state_dict(payload["state_dict"])
     return model.to(device).eval(), payload

@@ -1,33 +1,17 @@
 """Run a trained lifter on numpy arrays: validation of the input, batching, decoding."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import torch
 
-from ..camera import validate_intrinsics_array
 from .checkpoint import load_lifter
+from .decoding import Lifter, LiftResult, decode
+from .inputs import prepare_input
 from .model import PoseLifter
-from .normalization import check_keypoints
 
-
-@dataclass
-class LiftResult:
-    """Per-sample results in camera-frame millimetres (x right, y down, z forward)."""
-
-    relative: np.ndarray  # (N, J, 3) root-relative joints
-    root: np.ndarray  # (N, 3) absolute root
-    absolute: np.ndarray  # (N, J, 3)
-    canonical_depth: np.ndarray  # (N,) root depth / sqrt(fx fy), mm per pixel of focal length
-
-
-class Lifter(Protocol):
-    """Anything that lifts like :class:`TorchLifter` (e.g. ``runtime.LifterRuntime`` on any backend)."""
-
-    def lift(self, keypoints: np.ndarray, intrinsics: np.ndarray) -> LiftResult: ...
+__all__ = ["Lifter", "LiftResult", "TorchLifter", "prepare_input"]
 
 
 class TorchLifter:
@@ -35,6 +19,7 @@ class TorchLifter:
 
     def __init__(self, model: PoseLifter, device: str | torch.device = "cpu", batch_size: int = 4096) -> None:
         self.model = model.to(device).eval()
+        self.config = model.config
         self.device = torch.device(device)
         self.batch_size = batch_size
 
@@ -44,17 +29,17 @@ class TorchLifter:
         return cls(model, device)
 
     @torch.inference_mode()
-    def lift(self, keypoints: np.ndarray, intrinsics: np.ndarray) -> LiftResult:
-        """(N, J, 2) pixel keypoints (undistorted) and (N, 4) or (4,) ``[fx, fy, cx, cy]``."""
-        keypoints = check_keypoints(keypoints, self.model.skeleton.num_joints)
-        intrinsics = validate_intrinsics_array(intrinsics)
-        intrinsics = np.tile(intrinsics, (len(keypoints), 1)) if intrinsics.ndim == 1 else intrinsics
-        if len(intrinsics) != len(keypoints):
-            raise ValueError(f"{len(keypoints)} poses but {len(intrinsics)} intrinsics")
+    def raw(self, keypoints: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray) -> np.ndarray:
+        """The network's raw output for checked input (:func:`prepare_input`)."""
         parts = []
-        for start in range(0, len(keypoints), self.batch_size):
-            kp = torch.as_tensor(keypoints[start:start + self.batch_size], device=self.device)
-            k = torch.as_tensor(intrinsics[start:start + self.batch_size], dtype=torch.float32, device=self.device)
-            parts.append(self.model.decode(self.model(kp, k), kp, k))
-        cat = lambda name: torch.cat([getattr(p, name) for p in parts]).cpu().numpy()  # noqa: E731
-        return LiftResult(cat("relative"), cat("root"), cat("absolute"), cat("canonical_depth"))
+        for s in range(0, len(keypoints), self.batch_size):
+            args = [torch.as_tensor(a[s:s + self.batch_size], device=self.device) for a in (keypoints, intrinsics, visible)]
+            parts.append(self.model(*args).cpu().numpy())
+        return np.concatenate(parts) if parts else np.zeros((0, 3 * self.model.skeleton.num_joints - 2), np.float32)
+
+    def lift(self, keypoints: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray | None = None) -> LiftResult:
+        """(N, J, 2) pixel keypoints (undistorted), (N, 4) or (4,) ``[fx, fy, cx, cy]`` and an
+        optional (N, J) mask (1 observed, 0 missing; None: all observed)."""
+        config, skeleton = self.model.config, self.model.skeleton
+        keypoints, intrinsics, visible = prepare_input(keypoints, intrinsics, visible, config, skeleton)
+        return decode(self.raw(keypoints, intrinsics, visible), keypoints, intrinsics, visible, config, skeleton)

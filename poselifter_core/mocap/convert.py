@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,23 +24,12 @@ from ..skeleton import H36M17
 from .asf_amc import asf_amc_positions, read_amc, read_asf
 from .bvh import read_bvh
 from .mapping import JointMapping, load_mapping, mm_per_unit, packaged_mappings
+from .splits import SPLIT_RULE, split_for_subject
 
 CMU_LICENCE = (
     "CMU Graphics Lab Motion Capture Database terms (mocap.cs.cmu.edu): free for research and "
     "commercial use, may be included in products, not to be resold as data"
 )
-SPLIT_RULE = (
-    "CMU subjects (cmu_NN): number ending in 1 -> test (held out: never for training or choosing "
-    "hyper-parameters), ending in 5 -> val, else train. Other sources (<source>_<id>): "
-    "crc32(subject) % 10 == 1 -> test, == 5 -> val, else train."
-)
-
-
-def split_for_subject(subject: str) -> str:
-    """The fixed subject split of the open mocap set (see :data:`SPLIT_RULE`)."""
-    match = re.fullmatch(r"cmu_0*(\d+)", subject)
-    last = int(match.group(1)) % 10 if match else zlib.crc32(subject.encode("utf-8")) % 10
-    return "test" if last == 1 else "val" if last == 5 else "train"
 
 
 @dataclass
@@ -57,6 +45,7 @@ class ConvertOptions:
     subject_prefix: str = "cmu"
     subject_pattern: str = r"^(\d+)_"
     clip_prefix: str = ""
+    clip_pattern: str | None = None  # regex whose group 1 in the file stem is the clip name; default: the stem
     asf: str | None = None  # ASF skeleton for AMC files; default: <subject>.asf or the one .asf beside it
 
 
@@ -148,16 +137,21 @@ def _find_asf(path: Path, options: ConvertOptions) -> Path:
 
 
 def _choose_mapping(names: list[str], options: ConvertOptions, path: Path) -> JointMapping:
+    """The given mapping, else the packaged mapping that fits the file's joints and names the most
+    of them (an ASF-named BVH has every joint cmu31_asf reads, plus the end sites cmu31_asf_bvh needs)."""
     if options.mapping:
         return load_mapping(options.mapping)
     present = set(names)
+    fitting = []
     for name in packaged_mappings():
         mapping = load_mapping(name)
         needed = set(mapping.source_joints()) | set(mapping.rest_offsets)
         needed |= {v for v in mapping.rest_offsets.values() if isinstance(v, str)}
         if needed <= present:
-            return mapping
-    raise ValueError(f"{path}: no packaged mapping fits its joints {names[:12]}...; give --mapping file.yaml")
+            fitting.append((len(needed), mapping))
+    if not fitting:
+        raise ValueError(f"{path}: no packaged mapping fits its joints {names[:12]}...; give --mapping file.yaml")
+    return max(fitting, key=lambda item: item[0])[1]
 
 
 def load_source(path: Path, options: ConvertOptions) -> tuple[np.ndarray, float, JointMapping, float]:
@@ -174,10 +168,23 @@ def load_source(path: Path, options: ConvertOptions) -> tuple[np.ndarray, float,
         names, positions, rotations = asf_amc_positions(skeleton, motion)
         mapping = _choose_mapping(names, options, path)
         source_fps, file_unit = 120.0, skeleton.mm_per_unit  # AMC files carry no rate; CMU's is 120 Hz
-    joints = mapping.apply(names, positions, rotations)
+    to_mapping_unit = _file_to_mapping_unit(options.unit, mapping)
+    joints = mapping.apply(names, positions * to_mapping_unit, rotations)
+    if to_mapping_unit != 1.0:
+        return joints * mm_per_unit(mapping.unit), source_fps, mapping, mm_per_unit(mapping.unit) * to_mapping_unit
     unit = options.unit if options.unit is not None else mapping.unit
     scale = mm_per_unit(unit, joints, file_unit)
     return joints * scale, source_fps, mapping, scale
+
+
+def _file_to_mapping_unit(unit: str | float | None, mapping: JointMapping) -> float:
+    """Factor taking a file whose unit is overridden (``--unit``) into a mapping's fixed unit, so that
+    the mapping's offset points (head tops, in its own unit) keep their size on a rescaled copy of
+    the same skeleton. 1 when nothing is overridden or either unit depends on the file."""
+    dependent = ("auto", "file")
+    if unit is None or unit in dependent or mapping.unit in dependent:
+        return 1.0
+    return mm_per_unit(unit) / mm_per_unit(mapping.unit)
 
 
 def convert_file(path: Path, options: ConvertOptions, root: Path | None = None) -> ConvertedClip:
@@ -208,12 +215,43 @@ def convert_file(path: Path, options: ConvertOptions, root: Path | None = None) 
         "min_motion_mm": options.min_motion_mm,
         **bone_statistics(joints),
     }
-    return ConvertedClip(options.clip_prefix + path.stem, joints.astype(np.float32), info)
+    return ConvertedClip(options.clip_prefix + clip_name(path, options), joints.astype(np.float32), info)
+
+
+def clip_name(path: Path, options: ConvertOptions) -> str:
+    """The file stem, or group 1 of ``clip_pattern`` in it (``135_06-martialArts`` -> ``135_06``)."""
+    if options.clip_pattern is None:
+        return path.stem
+    match = re.search(options.clip_pattern, path.stem)
+    if not match:
+        raise ValueError(f"{path}: file name does not match --clip-pattern {options.clip_pattern!r}")
+    return match.group(1)
+
+
+def merge_clips(sets: list[list[ConvertedClip]], keep_first: bool = False) -> tuple[list[ConvertedClip], list[ConvertedClip]]:
+    """Join sets of clips -> (kept, dropped). With ``keep_first``, a clip id already taken by an
+    earlier set is dropped (list the preferred release first, e.g. the performer's own skeleton
+    before a retarget); without it, duplicates stay and :func:`save_clips` refuses them."""
+    kept: list[ConvertedClip] = []
+    dropped: list[ConvertedClip] = []
+    taken: set[str] = set()
+    for clips in sets:
+        for clip in clips:
+            if keep_first and clip.clip_id in taken:
+                dropped.append(clip)
+            else:
+                kept.append(clip)
+                taken.add(clip.clip_id)
+    return kept, dropped
 
 
 def save_clips(path: str | Path, clips: list[ConvertedClip], dtype: str = "float32",
-               description: str = "") -> None:
-    """Write ``<path>.npz`` and its ``.json`` sidecar; clip ids must be unique."""
+               description: str = "", round_mm: float | None = None) -> None:
+    """Write ``<path>.npz`` (compressed) and its ``.json`` sidecar; clip ids must be unique.
+
+    ``round_mm`` rounds every coordinate to a multiple of it. A power of two (1/8 mm) leaves the low
+    float32 mantissa bits zero, so the compressed file shrinks by about a third at an error far below
+    motion capture's own (at most half the step)."""
     path = Path(path)
     if path.suffix != ".npz":
         raise ValueError(f"output must be a .npz file, got {path}")
@@ -225,7 +263,10 @@ def save_clips(path: str | Path, clips: list[ConvertedClip], dtype: str = "float
     if reserved:
         raise ValueError(f"clip ids {sorted(reserved)} clash with the npz's own keys")
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {c.clip_id: c.joints.astype(dtype) for c in clips}
+    if round_mm is not None and not round_mm > 0:
+        raise ValueError(f"round_mm must be positive, got {round_mm}")
+    arrays = {c.clip_id: (c.joints if round_mm is None else np.round(c.joints / round_mm) * round_mm).astype(dtype)
+              for c in clips}
     np.savez_compressed(path, **arrays, joint_names=np.array(H36M17.joint_names),
                         parents=np.array(H36M17.parents, dtype=np.int64))
     sidecar = {
@@ -237,6 +278,8 @@ def save_clips(path: str | Path, clips: list[ConvertedClip], dtype: str = "float
         "splits": SPLIT_RULE,
         "dtype": dtype,
     }
+    if round_mm is not None:
+        sidecar["rounded_mm"] = round_mm
     if description:
         sidecar["description"] = description
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")

@@ -11,7 +11,9 @@ A mapping file::
       RKnee: RightLeg                     # a source joint
       Hip: [LeftUpLeg, RightUpLeg]        # the mean of several source joints
       Spine: ["@Hip", "@Thorax"]          # '@' names an H36M joint this file already defines
-      Head: {joint: CC_Base_Head, offset: [0, 10, 0]}   # a point fixed in a joint's frame (file units)
+      Head: {joint: CC_Base_Head, offset: [0, 10, 0]}   # a point fixed in a joint's frame, in the
+                                                        # mapping's unit (file units if auto/file);
+                                                        # --unit rescales a file into that unit first
     rest_offsets:    # optional, BVH only: repair a joint's OFFSET before forward kinematics, with
       Neck: Spine1   # another joint's OFFSET (copied) or [x, y, z] in file units
 

@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime.backend import BackendError, InferenceBackend, create_backend
+from ..runtime.backend import BackendError, InferenceBackend
 from ..runtime.checkpoint_backend import checkpoint_backend
-from ..runtime.pose2d_export import INTEGRAL_SIGNATURE, export_integral_resnet, read_integral_resnet_metadata
+from ..runtime.factory import create_backend
 from ..runtime.torch_backend import TorchBackend
 from ..skeleton import Skeleton
+from .export import INTEGRAL_SIGNATURE, export_integral_resnet, read_integral_resnet_metadata
 from .integral_resnet import IntegralResNet, IntegralResNetConfig, load_checkpoint, normalize_crops
 from .topdown import TopDownEstimator
 
@@ -48,7 +49,7 @@ class IntegralPoseEstimator(TopDownEstimator):
                         export_dir: str | Path | None = None, **backend_options: Any) -> "IntegralPoseEstimator":
         """A ``poselifter train-2d`` checkpoint on ``backend``; non-torch backends use an ONNX
         export kept in ``export_dir`` (default: next to the checkpoint). ``backend_options`` go
-        to :func:`~poselifter_core.runtime.backend.create_backend` (threads, cache_dir, ...)."""
+        to :func:`~poselifter_core.runtime.factory.create_backend` (threads, cache_dir, ...)."""
         model, skeleton, _ = load_checkpoint(path)
         runner = checkpoint_backend(backend, path, export_integral_resnet, lambda: model, INTEGRAL_SIGNATURE,
                                     MODEL_NAME, export_dir, **backend_options)

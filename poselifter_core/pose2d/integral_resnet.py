@@ -11,7 +11,7 @@ Coordinates are in input-crop pixels with pixel centres at integers; heatmap cel
 input pixels ``[s*j, s*j + s)`` (``s`` = the stride, 4), so its centre is ``s*(j + 0.5) - 0.5``.
 
 This module is the network, its loss and its checkpoints; :mod:`.integral_estimator` runs it as a
-top-down estimator on any inference backend, :mod:`poselifter_core.runtime.pose2d_export` exports it.
+top-down estimator on any inference backend, :mod:`poselifter_core.pose2d.export` exports it.
 """
 from __future__ import annotations
 

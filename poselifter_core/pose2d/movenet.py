@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..runtime.backend import create_backend
+from ..runtime.factory import create_backend
 from ..skeleton import COCO17
 from .base import Person2D, Pose2DEstimator, check_boxes, check_image
 from .transforms import CropTransform
@@ -50,7 +50,7 @@ class MoveNet(Pose2DEstimator):
     ``min_crop_iou``: in that mode, a detection must overlap the given box at least this much,
     otherwise the box's person is reported as not found (score 0, NaN keypoints).
     ``num_threads``: ONNX Runtime intra-op threads, 0 for its default (physical cores).
-    ``backend``: the setting of :func:`~poselifter_core.runtime.backend.create_backend`
+    ``backend``: the setting of :func:`~poselifter_core.runtime.factory.create_backend`
     (``auto``, ``onnxruntime``, ``onnxruntime-cpu``, ...), usually the cascade's one.
     """
 

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from ..config import load_yaml
-from ..runtime.backend import create_backend
+from ..runtime.factory import create_backend
 from ..skeleton import get_skeleton
 from .integral_resnet import IMAGENET_MEAN, IMAGENET_STD, cells_to_pixels, soft_argmax
 from .topdown import TopDownEstimator

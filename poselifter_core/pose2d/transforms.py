@@ -7,16 +7,21 @@ needed because the paper's augmentations (section 5.1: shift, flip, colour) have
 the map is affine and stored exactly, :meth:`CropTransform.to_input` undoes
 :meth:`CropTransform.to_output` to floating-point precision.
 
-Resampling uses Pillow's antialiased bilinear resize, so downscaling a large frame does not
-alias; output pixels whose centres fall outside the image are black.
+Resampling is OpenCV's and, when shrinking by ``1/scale = w``, filters like Pillow's antialiased
+bilinear resize: a tent of radius ``w`` (a separable filter, the box of width ``w`` convolved
+with itself), then bilinear sampling at the exact map with ``warpAffine``. Tents spaced by their
+radius sum to a constant, so no content is lost or doubled and a blob's centroid moves exactly
+like a point; the 2D model sees nearly the pixels it saw with Pillow (#16: mean difference 0.13
+of 255 on vtest.avi). Shrinks by more than 4 first halve by 2x2 averaging. Output pixels whose
+centres fall outside the image are black.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from .base import check_image
 
@@ -96,32 +101,55 @@ class CropTransform:
         """Warp ``image`` (HxWx3 uint8 RGB) into the output, black where the image has no pixels."""
         check_image(image)
         out_w, out_h = self.output_size
-        # Source rectangle in pixel-edge coordinates (edge = centre + 0.5), Pillow's convention.
-        x0 = (-0.5 - self.offset[0]) / self.scale + 0.5
-        y0 = (-0.5 - self.offset[1]) / self.scale + 0.5
-        x1 = x0 + out_w / self.scale
-        y1 = y0 + out_h / self.scale
-        # Copy the source rectangle plus the filter's reach into a window (Pillow only reads inside
-        # an image; the window costs the crop's area, not the frame's). Outside the image the
-        # window repeats the edge pixels, so borders do not darken; output pixels whose centres
-        # fall outside the image are then blacked out.
-        margin = math.ceil(1.0 / self.scale) + 1
-        ix0, iy0 = math.floor(x0) - margin, math.floor(y0) - margin
-        ix1, iy1 = math.ceil(x1) + margin, math.ceil(y1) + margin
         height, width = image.shape[:2]
-        sx0, sy0 = min(max(ix0, 0), width), min(max(iy0, 0), height)
-        sx1, sy1 = max(min(ix1, width), sx0), max(min(iy1, height), sy0)
-        if sx1 == sx0 or sy1 == sy0:  # the output sees no pixel of the image
+        # Image pixels the output can see (its outer edges mapped back), plus the filters' reach:
+        # only this window is resampled, so a crop costs the crop's area, not the frame's.
+        left, top = self.to_input([-0.5, -0.5])
+        right, bottom = self.to_input([out_w - 0.5, out_h - 0.5])
+        margin = math.ceil(1.0 / self.scale) + 1
+        ix0, iy0 = max(math.floor(left) - margin, 0), max(math.floor(top) - margin, 0)
+        ix1, iy1 = min(math.ceil(right) + margin + 1, width), min(math.ceil(bottom) + margin + 1, height)
+        if ix1 <= ix0 or iy1 <= iy0:  # the output sees no pixel of the image
             return np.zeros((out_h, out_w, 3), dtype=np.uint8)
-        pad = ((sy0 - iy0, iy1 - sy1), (sx0 - ix0, ix1 - sx1), (0, 0))
-        window = np.pad(image[sy0:sy1, sx0:sx1], pad, mode="edge")
-        resized = np.array(
-            Image.fromarray(window).resize(
-                (out_w, out_h), Image.Resampling.BILINEAR, box=(x0 - ix0, y0 - iy0, x1 - ix0, y1 - iy0)
-            )
-        )
+        window = image[iy0:iy1, ix0:ix1]
+        window, gain, bias = _shrink(window, self.scale)
+        # What is left of out = scale * (x + ix0) + offset, in the shrunk window's coordinates
+        # u = gain * x + bias.
+        rest = self.scale / gain
+        matrix = np.array([[rest, 0.0, self.scale * ix0 + self.offset[0] - rest * bias],
+                           [0.0, rest, self.scale * iy0 + self.offset[1] - rest * bias]])
+        # Outside the image the window repeats its edge pixels, so borders do not darken; output
+        # pixels whose centres fall outside the image are blacked out below.
+        resized = cv2.warpAffine(window, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
         xs = self.to_input(np.stack([np.arange(out_w), np.zeros(out_w)], axis=1))[:, 0]
         ys = self.to_input(np.stack([np.zeros(out_h), np.arange(out_h)], axis=1))[:, 1]
         resized[(ys < -0.5) | (ys > height - 0.5)] = 0
         resized[:, (xs < -0.5) | (xs > width - 0.5)] = 0
         return resized
+
+
+def _tent_kernel(width: float) -> np.ndarray:
+    """The tent of radius ``width`` pixels as a column kernel: a box of ``width`` pixels (as
+    per-pixel overlaps, centred on a pixel) convolved with itself; odd length, sum 1."""
+    half = width / 2.0
+    reach = math.ceil(half - 0.5)
+    centres = np.arange(-reach, reach + 1, dtype=np.float64)
+    box = np.clip(np.minimum(centres + 0.5, half) - np.maximum(centres - 0.5, -half), 0.0, None)
+    tent = np.convolve(box, box)
+    return (tent / tent.sum()).reshape(-1, 1)
+
+
+def _shrink(window: np.ndarray, scale: float) -> tuple[np.ndarray, float, float]:
+    """``window`` prepared for bilinear sampling at ``scale``: halved (2x2 averages, each mapping
+    ``x -> (x + 0.5) / 2 - 0.5``) while the scale left is at most 1/4, then tent-filtered for the
+    rest; with the map from window to result coordinates, ``u = gain * x + bias``."""
+    gain, bias = 1.0, 0.0
+    while scale / gain <= 0.25 + 1e-9:
+        window = cv2.resize(window, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_LINEAR)
+        gain, bias = 0.5 * gain, 0.5 * (bias + 0.5) - 0.5
+    rest = scale / gain
+    if rest < 1.0 - 1e-9:
+        kernel = _tent_kernel(1.0 / rest)
+        window = cv2.sepFilter2D(window, -1, kernel, kernel, borderType=cv2.BORDER_REPLICATE)
+    return window, gain, bias

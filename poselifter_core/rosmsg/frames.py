@@ -9,8 +9,12 @@ Input modes (``FrameConfig.mode``):
 * ``keypoints``: ``keypoints`` (poselifter_msgs/Keypoints2DArray from an external 2D detector) +
   ``camera_info``; only the lifter runs.
 
-``camera_info`` is latched (its latest valid message is used, whatever its stamp) and checked on
-arrival by :meth:`FrameProcessor.add`, so an invalid one never replaces a good one. Without any valid CameraInfo, a frame is skipped while ``require_camera_info`` is set;
+``camera_info`` is latched (its latest valid message is used, whatever its stamp), parsed and checked
+once, on arrival, by :meth:`FrameProcessor.add`, so an invalid one never replaces a good one and
+every frame reuses the parsed :class:`~poselifter_core.camera.Intrinsics`. Its width and
+height are compared with each image's: K is rescaled for the same aspect ratio (binning, a
+resized stream), and the frame skipped otherwise (:func:`~.inputs.intrinsics_for_image`).
+Without any valid CameraInfo, a frame is skipped while ``require_camera_info`` is set;
 otherwise the cascade assumes a camera with its ``default_hfov_deg`` field of view and every
 skeleton says ``metric_depth = False``.
 """
@@ -18,33 +22,63 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..camera import Intrinsics
-from ..cascade import CascadeResult, Pose3DEstimator
-from ..sync import Match, TimestampSynchronizer
-from .inputs import (boxes_from_detections, image_from_message, intrinsics_from_camera_info, people_from_keypoints,
-                     stamp_ns)
+from ..distortion import Distortion
+from ..plausibility import REASON_CAP
+from ..settings import setting
+from ..tracking import Tracker, TrackingConfig
+from .inputs import (
+    NS_PER_S,
+    boxes_from_detections,
+    distortion_from_camera_info,
+    image_from_message,
+    intrinsics_for_image,
+    intrinsics_from_camera_info,
+    people_from_keypoints,
+    stamp_ns,
+)
+from .sync import DEFAULT_QUEUE_SIZE, DEFAULT_SLOP_S, Match, SyncMonitor, TimestampSynchronizer
+
+if TYPE_CHECKING:  # the cascade pulls in torch; the launch file imports MODES from here
+    from ..cascade import CascadeResult, Pose3DEstimator
 
 MODES = ("bottom_up", "top_down", "keypoints")
 
 
 @dataclass
 class FrameConfig:
-    mode: str = "bottom_up"
-    use_projection: bool = False  # read CameraInfo P (rectified images) instead of K
-    require_camera_info: bool = True  # False: assume the cascade's default FOV until one arrives
-    detection_class_ids: tuple[str, ...] = ()  # empty: every detection is a person
-    min_detection_score: float = 0.0
-    sync_slop_s: float = 0.02
-    sync_queue_size: int = 5
+    mode: str = setting("bottom_up", "Input mode: bottom_up (image; the 2D stage finds people), top_down (image + "
+                        "vision_msgs/Detection2DArray on 'detections'), keypoints (poselifter_msgs/Keypoints2DArray "
+                        "on 'keypoints' from your own 2D detector; lifter only)", choices=MODES, live=False)
+    use_projection: bool = setting(False, "Read focal length and principal point from CameraInfo P (rectified images, "
+                                   "e.g. image_rect) instead of K (raw images)", live=False)
+    undistort: bool = setting(True, "Undistort the 2D keypoints with CameraInfo K and D (distortion_model plumb_bob, "
+                              "rational_polynomial or equidistant) before lifting; never with use_projection")
+    require_camera_info: bool = setting(True, "Skip frames until a valid CameraInfo arrives; false: assume "
+                                        "cascade.default_hfov_deg and publish with metric_depth = false")
+    detection_class_ids: tuple[str, ...] = setting((), "top_down: class ids counted as people (e.g. ['person'] or "
+                                                   "['0']); empty (or ['']) accepts every detection")
+    min_detection_score: float = setting(0.0, "top_down: skip detections scored below this", low=0.0, high=1.0)
+    sync_slop_s: float = setting(DEFAULT_SLOP_S, "Largest stamp difference paired by the synchronizer [s]", low=0.0, high=1.0,
+                                 live=False)
+    sync_queue_size: int = setting(DEFAULT_QUEUE_SIZE, "Messages held per input stream while waiting for a match", low=1, high=100,
+                                   live=False)
+    max_future_stamp_s: float = setting(5.0, "Reject inputs stamped further than this ahead of the receiver's clock "
+                                        "(a wrong stamp would otherwise block every later frame) [s]; 0: off",
+                                        low=0.0, high=1e6, live=False)
+    max_stamp_jump_back_s: float = setting(1.0, "An image stamped this much before the last processed frame is a "
+                                           "clock jump (bag loop, sim time): the synchronizer resets and logs it "
+                                           "[s]; 0: off", low=0.0, high=1e6, live=False)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)  # track ids and temporal filtering
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
-        self.detection_class_ids = tuple(str(c) for c in self.detection_class_ids)
+        self.detection_class_ids = tuple(str(c) for c in self.detection_class_ids if str(c))
 
 
 @dataclass
@@ -69,57 +103,94 @@ class FrameProcessor:
         self.pivot = "keypoints" if config.mode == "keypoints" else "image"
         required = (self.pivot,) + (("detections",) if config.mode == "top_down" else ())
         self.synchronizer = TimestampSynchronizer(required, optional=("camera_info",), latched=("camera_info",),
-                                                  slop_s=config.sync_slop_s, queue_size=config.sync_queue_size)
+                                                  slop_s=config.sync_slop_s, queue_size=config.sync_queue_size,
+                                                  max_future_s=config.max_future_stamp_s,
+                                                  max_jump_back_s=config.max_stamp_jump_back_s)
+        self.sync_monitor = SyncMonitor(self.synchronizer)
+        self.tracker = Tracker(config.tracking)
+        # the latched CameraInfo, the undistort setting it was parsed with, and what check_camera_info made of it
+        self._camera: tuple[Any, bool, tuple[Intrinsics, Distortion | None]] | None = None
 
-    def add(self, stream: str, message: Any) -> list[Match]:
+    def reconfigure(self, config: FrameConfig) -> None:
+        """Take new live settings (a ROS parameter change); the synchronizer, the mode and the
+        tracks stay. The tracker reads its association settings every frame."""
+        self.config = config
+        self.tracker.config = config.tracking
+
+    def add(self, stream: str, message: Any, now_ns: int | None = None) -> list[Match]:
         """Offer one message of ``stream`` (``image``, ``camera_info``, ``detections`` or
-        ``keypoints``); returns the synchronized set it completes, if any. A CameraInfo that
+        ``keypoints``) received at ``now_ns`` (the node's clock, a bag's log time; None: no
+        future-stamp guard); returns the synchronized set it completes, if any. A CameraInfo that
         :meth:`check_camera_info` rejects raises ValueError and is not stored."""
         if stream == "camera_info":
-            self.check_camera_info(message)
-        return self.synchronizer.add(stream, stamp_ns(message.header), message)
+            self._camera = (message, self.config.undistort, self.check_camera_info(message))
+        return self.synchronizer.add(stream, stamp_ns(message.header), message, now_ns)
+
+    def sync_stats(self) -> dict[str, dict[str, int]]:
+        """The synchronizer's per-stream counters, and its time guards' under ``clock``."""
+        return {**self.synchronizer.stats, "clock": self.synchronizer.time_events}
 
     def has_camera_info(self) -> bool:
         """Whether a valid CameraInfo has arrived (it is then held for every later frame)."""
         return self.synchronizer.pending()["camera_info"] > 0
 
-    def check_camera_info(self, info: Any) -> Intrinsics:
-        """The intrinsics of a CameraInfo, or ValueError saying why it cannot be used."""
-        return intrinsics_from_camera_info(info, self.config.use_projection)
+    def check_camera_info(self, info: Any) -> tuple[Intrinsics, Distortion | None]:
+        """The intrinsics of a CameraInfo and the lens distortion to undo (None for rectified
+        images, ``undistort`` off, or a lens without distortion), or ValueError saying why it
+        cannot be used."""
+        intrinsics = intrinsics_from_camera_info(info, self.config.use_projection)
+        undistort = self.config.undistort and not self.config.use_projection
+        return intrinsics, distortion_from_camera_info(info) if undistort else None
+
+    def camera(self, info: Any) -> tuple[Intrinsics, Distortion | None]:
+        """:meth:`check_camera_info` of a CameraInfo of a match: what :meth:`add` parsed for the
+        latched message, else (a match made elsewhere, or ``undistort`` changed since: a live
+        parameter) parsed now."""
+        if self._camera is not None and self._camera[0] is info and self._camera[1] == self.config.undistort:
+            return self._camera[2]
+        return self.check_camera_info(info)
 
     def process(self, match: Match) -> Frame:
-        """Run the cascade on one synchronized set. Never raises for bad message content: the
+        """Run the cascade and the tracker on one synchronized set (in stamp order: the tracker
+        follows people over the processed frames). Never raises for bad message content: the
         frame comes back with ``error_kind`` and ``error`` set (and ``result`` None) instead."""
         pivot = match.messages[self.pivot]
         info = match.messages.get("camera_info")
         frame = Frame(match.stamp_ns, str(pivot.header.frame_id) or (str(info.header.frame_id) if info else ""))
         stage = "no valid camera info"
         try:
-            intrinsics = self.check_camera_info(info) if info is not None else None
+            intrinsics, distortion = self.camera(info) if info is not None else (None, None)
             if intrinsics is None and self.config.require_camera_info:
                 raise ValueError("no valid CameraInfo yet (set require_camera_info false to assume a field of view)")
             if self.config.mode == "keypoints":
                 stage = "bad keypoints"
                 people, frame.skipped = people_from_keypoints(pivot)
+                people, capped = self.cascade.cap(people)
+                if capped:
+                    frame.skipped[REASON_CAP] += capped
                 size = (int(info.width), int(info.height)) if info is not None else (0, 0)
                 if intrinsics is None and min(size) <= 0:
                     raise ValueError("keypoints mode without CameraInfo cannot assume a field of view")
-                frame.result = self.cascade.lift_people(people, intrinsics, size)
+                frame.result = self.cascade.lift_people(people, intrinsics, size, distortion)
             else:
                 stage = "bad image"
                 frame.image = image_from_message(pivot)
+                height, width = frame.image.shape[:2]
+                if intrinsics is not None:
+                    stage = "camera info size differs from the image"
+                    intrinsics = intrinsics_for_image(intrinsics, info, (width, height))
                 boxes = ids = None
                 if self.config.mode == "top_down":
                     stage = "bad detections"
-                    height, width = frame.image.shape[:2]
                     found = boxes_from_detections(match.messages["detections"], (width, height),
                                                   self.config.detection_class_ids, self.config.min_detection_score)
                     boxes, ids, frame.skipped = found.boxes, found.ids, found.skipped
                 stage = "cascade rejected the input"
-                frame.result = self.cascade.process(frame.image, intrinsics, boxes, ids)
+                frame.result = self.cascade.process(frame.image, intrinsics, boxes, ids, distortion)
         except ValueError as error:
             frame.error_kind, frame.error = stage, str(error)
             frame.result = None
             return frame
         frame.skipped.update(frame.result.skipped)
+        self.tracker.update(frame.result, frame.stamp_ns / NS_PER_S)
         return frame

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from ..camera import Intrinsics
-from ..images import compressed_to_rgb, image_to_rgb
+from ..distortion import Distortion
 from ..pose2d.base import Person2D
 from ..skeleton import get_skeleton
+from .images import compressed_to_rgb, image_to_rgb
 
 NS_PER_S = 10**9
 #: Keypoint layouts a Keypoints2D message may name.
@@ -41,6 +42,44 @@ def intrinsics_from_camera_info(info: Any, use_projection: bool = False) -> Intr
         return Intrinsics.from_projection(values) if use_projection else Intrinsics.from_matrix(values)
     except ValueError as error:
         raise ValueError(f"CameraInfo {name} rejected: {error}") from error
+
+
+#: Largest relative difference of aspect ratio between a CameraInfo and its image for which K is
+#: rescaled (binning, a resized stream); beyond it the frame is skipped (a crop or the wrong camera).
+ASPECT_TOLERANCE = 0.01
+
+
+def intrinsics_for_image(intrinsics: Intrinsics, info: Any, image_size: tuple[int, int]) -> Intrinsics:
+    """``intrinsics`` (from ``info``) for an image of ``(width, height)``.
+
+    A CameraInfo that gives no size (0) or the image's size is used as is. One of another size
+    with the same aspect ratio (binning, a resized stream) has its focal lengths and principal
+    point scaled to the image (pixel centres: ``c' = (c + 0.5) s - 0.5``). Any other size is a
+    ValueError: lifting with the wrong K gives a wrong pose, so the frame is skipped.
+    """
+    info_w, info_h = int(info.width), int(info.height)
+    width, height = image_size
+    if info_w <= 0 or info_h <= 0 or (info_w, info_h) == (width, height):
+        return intrinsics
+    sx, sy = width / info_w, height / info_h
+    if abs(sx / sy - 1.0) > ASPECT_TOLERANCE:
+        raise ValueError(f"CameraInfo is {info_w}x{info_h} but the image is {width}x{height} (another aspect "
+                         "ratio: a crop or another camera?)")
+    return Intrinsics(intrinsics.fx * sx, intrinsics.fy * sy, (intrinsics.cx + 0.5) * sx - 0.5,
+                      (intrinsics.cy + 0.5) * sy - 0.5)
+
+
+def distortion_from_camera_info(info: Any) -> Distortion | None:
+    """The lens distortion of a raw image's sensor_msgs/CameraInfo (``distortion_model`` and
+    ``d``); None when every coefficient is zero, whatever the model. Raises ValueError for
+    non-zero coefficients of an unsupported model or too many coefficients."""
+    coeffs = np.asarray(info.d, dtype=np.float64).ravel()
+    if not np.any(coeffs):
+        return None
+    try:
+        return Distortion(str(info.distortion_model), tuple(coeffs))
+    except ValueError as error:
+        raise ValueError(f"CameraInfo D rejected: {error}") from error
 
 
 def image_from_message(message: Any) -> np.ndarray:

@@ -13,8 +13,10 @@ from typing import Any, Callable
 
 import torch
 
-from .backend import BackendError, InferenceBackend, Signature, create_backend
-from .onnx_export import ExportError, ExportReport, file_sha256
+from ..digest import file_sha256
+from .backend import BackendError, InferenceBackend, Signature
+from .export import ExportError, ExportReport
+from .factory import create_backend
 
 LOG = logging.getLogger(__name__)
 
@@ -48,14 +50,18 @@ def checkpoint_backend(setting: str, checkpoint: str | Path, export: Exporter,
                        export_dir: str | Path | None = None, **backend_options: Any) -> InferenceBackend:
     """The backend for ``setting`` running ``checkpoint``; non-torch settings export it first.
 
-    An export failure is an error for an explicit setting; under ``auto`` it is logged and only
-    the torch backend remains. ``backend_options`` go to :func:`create_backend`.
+    An export whose parity check fails (the ONNX disagrees with the checkpoint's weights, e.g. a
+    corrupted checkpoint) is an error under every setting; an export that cannot be written is
+    an error for an explicit setting, and under ``auto`` it is logged and only the torch backend
+    remains. ``backend_options`` go to :func:`create_backend`.
     """
     onnx_path = None
     if setting != "torch":
         try:
             onnx_path = ensure_onnx(checkpoint, export_dir or Path(checkpoint).parent, export)
-        except (ExportError, OSError) as error:
+        except ExportError as error:  # the export disagrees with the weights: an error under any setting
+            raise BackendError(f"{model_name}: cannot export {checkpoint} to ONNX: {error}") from error
+        except OSError as error:  # e.g. a read-only folder: only the place to write is missing
             if setting != "auto":
                 raise BackendError(f"{model_name}: cannot export {checkpoint} to ONNX: {error}") from error
             LOG.warning("%s: cannot export %s to ONNX (%s); only the torch backend remains", model_name, checkpoint, error)

@@ -21,9 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from ..digest import file_sha256
 from .backend import BackendError
-from .onnx_export import file_sha256
-from .onnx_model import read_signature
 
 LOG = logging.getLogger(__name__)
 
@@ -92,6 +91,8 @@ def engine_key(onnx_path: str | Path, precision: str, max_batch: int, opt_batch:
     """The key of the engine for an ONNX file whose inputs have a dynamic batch axis and static other axes."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    from .onnx_model import read_signature  # onnx: only when an engine is keyed
+
     signature = read_signature(onnx_path)
     shapes = {}
     for name, shape in zip(signature.input_names, signature.input_shapes or ()):

@@ -1,5 +1,5 @@
 """Reading an ONNX file without running it: its signature (input/output names, input shapes and
-element types) and its ``metadata_props``.
+element types). Its ``metadata_props`` are read without ``onnx`` by :mod:`.onnx_metadata`.
 
 This module needs ``onnx`` only (no torch, no ONNX Runtime), so every backend can use it.
 """
@@ -49,8 +49,3 @@ def read_signature(onnx_path: str | Path) -> Signature:
                    for i in inputs)
     dtypes = tuple(numpy_dtype(i.type.tensor_type.elem_type, f"{onnx_path}: input {i.name!r}") for i in inputs)
     return Signature(tuple(i.name for i in inputs), tuple(o.name for o in model.graph.output), shapes, dtypes)
-
-
-def read_metadata(onnx_path: str | Path) -> dict[str, str]:
-    """The model's ``metadata_props`` as a dict."""
-    return {p.key: p.value for p in load_model(onnx_path).metadata_props}

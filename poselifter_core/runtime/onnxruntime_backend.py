@@ -1,58 +1,26 @@
 """ONNX Runtime backend (CPU or CUDA execution provider), for every model (lifter and 2D).
 
-:func:`session_options` is the one place where ONNX Runtime threads are set. The options were
-chosen for small MLPs at small batch, where per-call overhead matters: all graph
-optimisations (Gemm+ReLU fusion among them), sequential execution, one inter-op thread and as
-many intra-op threads as physical cores (hyper-threads share the FMA units and only add
-synchronisation cost).
+Sessions are made under the process's one thread policy (:mod:`.threads`): all graph
+optimisations (Gemm+ReLU fusion among them), sequential execution, intra-op threads from the
+physical cores, spinning off. Needs neither ``onnx`` nor torch: the run-time path imports only
+ONNX Runtime (#16).
 """
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 
 from .backend import BackendError, InferenceBackend, Signature
-from .onnx_model import numpy_dtype
-
-LOG = logging.getLogger(__name__)
+from .threads import session_options
 
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
-
-def physical_cores() -> int:
-    """Physical cores this process may run on (``/proc/cpuinfo`` core ids), at least 1."""
-    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
-    cores: set[tuple[str, str]] = set()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as stream:
-            processor, package = None, "0"
-            for line in stream:
-                key, _, value = line.partition(":")
-                key, value = key.strip(), value.strip()
-                if key == "processor":
-                    processor = int(value)
-                elif key == "physical id":
-                    package = value
-                elif key == "core id" and processor in allowed:
-                    cores.add((package, value))
-    except (OSError, ValueError):
-        pass
-    return max(1, len(cores) or len(allowed))
-
-
-def session_options(threads: int | None = None) -> ort.SessionOptions:
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.intra_op_num_threads = threads or physical_cores()
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # errors only; fallbacks are reported by this package
-    return options
+#: ONNX Runtime's tensor element type names -> numpy dtypes (the numeric ones a backend takes).
+_NUMPY_TYPES = {"float": "float32", "double": "float64", "float16": "float16", "int8": "int8", "uint8": "uint8",
+                "int16": "int16", "uint16": "uint16", "int32": "int32", "uint32": "uint32", "int64": "int64",
+                "uint64": "uint64", "bool": "bool"}
 
 
 class OnnxRuntimeBackend(InferenceBackend):
@@ -88,11 +56,11 @@ class OnnxRuntimeBackend(InferenceBackend):
 
 
 def _numpy_dtype(ort_type: str, where: str) -> str:
-    """ONNX Runtime's ``tensor(uint8)``-style type string -> numpy dtype name, via ONNX's own table."""
+    """ONNX Runtime's ``tensor(uint8)``-style type string -> numpy dtype name."""
     if not (ort_type.startswith("tensor(") and ort_type.endswith(")")):
         raise BackendError(f"{where} is {ort_type}; backends take tensors")
-    try:
-        elem_type = onnx.TensorProto.DataType.Value(ort_type[len("tensor("):-1].upper())
-    except ValueError as error:
-        raise BackendError(f"{where}: unknown element type {ort_type}") from error
-    return numpy_dtype(elem_type, where)
+    element = ort_type[len("tensor("):-1]
+    if element not in _NUMPY_TYPES:
+        raise BackendError(f"{where}: element type {element} is not numeric or not supported; backends take "
+                           f"numeric tensors ({', '.join(_NUMPY_TYPES)})")
+    return _NUMPY_TYPES[element]

@@ -20,13 +20,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .backend import BackendError, InferenceBackend
 from .engine_cache import EngineCache, EngineKey, engine_key
-from .onnx_model import read_signature
+
+if TYPE_CHECKING:
+    import torch
 
 LOG = logging.getLogger(__name__)
 
@@ -42,11 +44,14 @@ def _import_tensorrt() -> ModuleType:
 
 
 def tensorrt_status() -> tuple[bool, str]:
-    """(usable, reason): TensorRT imports and a CUDA GPU is present."""
+    """(usable, reason): TensorRT imports and a CUDA GPU is present. PyTorch (the device buffers
+    and stream) is imported only once TensorRT has: a CPU machine's ``auto`` pays for neither."""
     try:
         trt = _import_tensorrt()
     except BackendError as error:
         return False, str(error)
+    import torch
+
     if not torch.cuda.is_available():
         return False, (f"TensorRT {trt.__version__} imports but PyTorch sees no CUDA GPU "
                        "(the TensorRT backend takes its device buffers and stream from PyTorch)")
@@ -55,6 +60,8 @@ def tensorrt_status() -> tuple[bool, str]:
 
 def device_engine_key(onnx_path: str | Path, precision: str, max_batch: int, opt_batch: int | None = None,
                       device: int = 0) -> EngineKey:
+    import torch
+
     trt = _import_tensorrt()
     return engine_key(onnx_path, precision, max_batch, opt_batch, trt.__version__, torch.cuda.get_device_name(device),
                       torch.cuda.get_device_capability(device))
@@ -105,6 +112,8 @@ class TensorRTBackend(InferenceBackend):
     def __init__(self, onnx_path: str | Path, cache_dir: str | Path, precision: str = "fp16", max_batch: int = 64,
                  opt_batch: int | None = None, workspace_bytes: int = DEFAULT_WORKSPACE_BYTES, device: int = 0) -> None:
         trt = _import_tensorrt()
+        from .onnx_model import read_signature  # onnx: only once TensorRT is there
+
         super().__init__(read_signature(onnx_path))
         key = device_engine_key(onnx_path, precision, max_batch, opt_batch, device)
         self._runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
@@ -114,6 +123,8 @@ class TensorRTBackend(InferenceBackend):
         self.context = self.engine.create_execution_context()
         if self.context is None:
             raise BackendError("TensorRT could not create an execution context (out of GPU memory?)")
+        import torch
+
         self.device = torch.device("cuda", device)
         self.stream = torch.cuda.Stream(self.device)
         self.max_batch = max_batch
@@ -139,6 +150,8 @@ class TensorRTBackend(InferenceBackend):
         return {n: np.concatenate([p[n] for p in parts]) for n in self.output_names}
 
     def _run_chunk(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        import torch
+
         with torch.cuda.stream(self.stream):
             device_inputs = {n: torch.from_numpy(a).to(self.device) for n, a in inputs.items()}
             for name, tensor in device_inputs.items():
@@ -156,6 +169,8 @@ class TensorRTBackend(InferenceBackend):
         return {n: t.cpu().numpy() for n, t in outputs.items()}
 
 
-def _torch_dtype(dtype: np.dtype) -> torch.dtype:
+def _torch_dtype(dtype: np.dtype) -> "torch.dtype":
     """The torch dtype of a numpy dtype (the one ``torch.from_numpy`` gives)."""
+    import torch
+
     return torch.from_numpy(np.empty(0, dtype=dtype)).dtype

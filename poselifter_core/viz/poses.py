@@ -1,19 +1,31 @@
-"""Pictures of cascade results: 2D skeletons drawn on the image, and a 3D view of all people."""
+"""Pictures of cascade results: 2D skeletons drawn on the image, a top view of the people and
+their tracks, and a 3D view of all people. Tracked people have their track's colour everywhere.
+
+:func:`draw_2d` (every video frame, the node's debug image) and :func:`draw_top_view` (every
+video frame) draw with OpenCV; matplotlib is imported only by :func:`plot_3d`.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import cv2
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
+from ..camera import project
+from ..cascade import CascadeResult, Person3D
+from ..skeleton import H36M17
+from ..tracking import COASTING
+from ..tracking.colours import person_colour
 
-from ..cascade import CascadeResult  # noqa: E402
-from ..skeleton import H36M17  # noqa: E402
 
-PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240)]
+def _rgb255(person: Person3D, index: int) -> tuple[int, int, int]:
+    """The person's track colour (or a colour by position when untracked), 0-255."""
+    return tuple(round(255 * c) for c in person_colour(person.track_id, index))  # type: ignore[return-value]
+
+
+def _name(person: Person3D, index: int) -> str:
+    """``id t3`` for a tracked person, ``#0`` (position in the frame) otherwise."""
+    return f"id {person.track_id}" if person.track_id else f"#{index}"
 
 
 def _side_colour(base: tuple[int, int, int], joint: int) -> tuple[int, int, int]:
@@ -23,38 +35,61 @@ def _side_colour(base: tuple[int, int, int], joint: int) -> tuple[int, int, int]
     return tuple(int(min(255, c * factor)) for c in base)  # type: ignore[return-value]
 
 
+#: Fractional bits of the coordinates given to OpenCV's drawing (sub-pixel positions).
+_SHIFT = 2
+
+
+def _point(xy: np.ndarray) -> tuple[int, int]:
+    return int(round(xy[0] * (1 << _SHIFT))), int(round(xy[1] * (1 << _SHIFT)))
+
+
 def draw_2d(image: np.ndarray, result: CascadeResult) -> np.ndarray:
-    """The RGB image with each person's box, bones and joints (invalid joints hollow)."""
-    canvas = Image.fromarray(image)
-    draw = ImageDraw.Draw(canvas)
+    """A copy of the RGB image with each person's box, bones and joints: observed joints filled at
+    their 2D keypoints, inferred ones hollow where the lifter put them (thin bones)."""
+    canvas = image.copy()
     width = max(2, round(max(image.shape[:2]) / 320))
     for i, person in enumerate(result.people):
-        colour = PALETTE[i % len(PALETTE)]
-        draw.rectangle(person.box.tolist(), outline=colour, width=width)
-        label = f"#{i} z={person.root_m[2]:.2f} m" + ("" if person.metric_depth else " (assumed focal)")
-        draw.text((person.box[0] + 3, person.box[1] + 2), label, fill=colour)
+        if person.track_state == COASTING:  # not in this image: nothing to draw on it
+            continue
+        colour = _rgb255(person, i)
+        box = person.box
+        cv2.rectangle(canvas, _point(box[:2]), _point(box[2:]), colour, width, cv2.LINE_8, _SHIFT)
+        label = f"{_name(person, i)} z={person.root_m[2]:.2f} m" + ("" if person.metric_depth else " (assumed focal)")
+        cv2.putText(canvas, label, (int(box[0]) + 3, int(box[1]) + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1,
+                    cv2.LINE_AA)
+        # an inferred joint is drawn where the lifter put it (its 3D joint projected), hollow, with thin bones
+        in_front = person.joints_m[:, 2] > 1e-3
+        safe = np.where(in_front[:, None], person.joints_m, [0.0, 0.0, 1.0])
+        lifted = project(safe, result.intrinsics.as_array())
+        points = np.where((person.valid | ~in_front)[:, None], person.keypoints_2d, lifted)
         for parent, child in H36M17.bones:
-            a, b = person.keypoints_2d[parent], person.keypoints_2d[child]
-            draw.line([tuple(a), tuple(b)], fill=_side_colour(colour, child), width=width)
-        for j, (x, y) in enumerate(person.keypoints_2d):
-            r = width + 1
-            fill = _side_colour(colour, j) if person.valid[j] else None
-            draw.ellipse([x - r, y - r, x + r, y + r], fill=fill, outline=_side_colour(colour, j))
-    return np.asarray(canvas)
+            thickness = width if person.valid[parent] and person.valid[child] else 1
+            cv2.line(canvas, _point(points[parent]), _point(points[child]), _side_colour(colour, child), thickness,
+                     cv2.LINE_AA, _SHIFT)
+        for j, xy in enumerate(points):
+            joint_colour = _side_colour(colour, j)
+            cv2.circle(canvas, _point(xy), (width + 1) << _SHIFT, joint_colour, -1 if person.valid[j] else 1,
+                       cv2.LINE_AA, _SHIFT)
+    return canvas
 
 
 def plot_3d(result: CascadeResult, path: str | Path, title: str = "") -> Path:
     """All people in camera coordinates (metres), seen from above-behind the camera."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig = plt.figure(figsize=(6, 5))
     ax = fig.add_subplot(projection="3d")
     for i, person in enumerate(result.people):
-        colour = np.array(PALETTE[i % len(PALETTE)]) / 255
+        colour = np.array(person_colour(person.track_id, i))
         joints = person.joints_m
         for parent, child in H36M17.bones:
             # plot x right, z forward (depth), -y up so the picture is upright
             ax.plot(*[[joints[parent, k] * s, joints[child, k] * s] for k, s in ((0, 1), (2, 1), (1, -1))],
                     color=np.clip(colour * (1.3 if H36M17.joint_names[child].startswith("L") else 1.0), 0, 1))
-        ax.text(joints[10, 0], joints[10, 2], -joints[10, 1], f"#{i}", color=colour)
+        ax.text(joints[10, 0], joints[10, 2], -joints[10, 1], _name(person, i), color=colour)
     ax.scatter([0], [0], [0], marker="^", color="k")
     ax.text(0, 0, 0, "camera")
     ax.set_xlabel("x (m, right)")
@@ -74,3 +109,36 @@ def plot_3d(result: CascadeResult, path: str | Path, title: str = "") -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def draw_top_view(result: CascadeResult, height: int, range_m: float = 12.0) -> np.ndarray:
+    """A square ``height`` x ``height`` RGB bird's-eye view of the camera frame (x right, z up the
+    picture, camera at the bottom centre, ``range_m`` deep): each person's skeleton seen from
+    above, its id, and its root trail; a coasting track hollow."""
+    canvas = np.full((height, height, 3), 250, np.uint8)
+    scale = (height - 20) / range_m
+
+    def pixel(x: float, z: float) -> tuple[int, int]:
+        return _point(np.array([height / 2 + x * scale, height - 10 - z * scale]))
+
+    centre = pixel(0.0, 0.0)
+    for metres in range(2, int(range_m) + 1, 2):  # range rings every 2 m
+        radius = int(round(metres * scale * (1 << _SHIFT)))
+        cv2.ellipse(canvas, centre, (radius, radius), 0, 180, 360, (215, 215, 215), 1, cv2.LINE_AA, _SHIFT)
+        cv2.putText(canvas, f"{metres} m", (height // 2 + 3, int(height - 10 - metres * scale) + 10),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, (160, 160, 160), 1, cv2.LINE_AA)
+    cv2.fillPoly(canvas, [np.array([pixel(-0.2, 0.0), pixel(0.2, 0.0), pixel(0.0, 0.35)])], (0, 0, 0), cv2.LINE_AA,
+                 _SHIFT)
+    for i, person in enumerate(result.people):
+        colour = _rgb255(person, i)
+        if person.root_trail_m is not None and len(person.root_trail_m) > 1:
+            trail = np.array([pixel(p[0], p[2]) for p in person.root_trail_m])
+            cv2.polylines(canvas, [trail], False, colour, 2, cv2.LINE_AA, _SHIFT)
+        for parent, child in H36M17.bones:
+            a, b = person.joints_m[parent], person.joints_m[child]
+            cv2.line(canvas, pixel(a[0], a[2]), pixel(b[0], b[2]), colour, 2, cv2.LINE_AA, _SHIFT)
+        root = pixel(person.root_m[0], person.root_m[2])
+        cv2.circle(canvas, root, 4 << _SHIFT, colour, 1 if person.track_state == COASTING else -1, cv2.LINE_AA, _SHIFT)
+        cv2.putText(canvas, _name(person, i), (root[0] // (1 << _SHIFT) + 6, root[1] // (1 << _SHIFT) - 6),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, cv2.LINE_AA)
+    return canvas

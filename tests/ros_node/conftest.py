@@ -13,14 +13,17 @@ from typing import Any
 
 import pytest
 
-# A domain of our own on loopback only, set before rclpy starts; inherited by the node process.
-os.environ["ROS_DOMAIN_ID"] = str(10 + os.getpid() % 90)
+# A domain of our own on loopback only, set before rclpy starts; inherited by the node process. An
+# exported ROS_DOMAIN_ID wins: on a host shared by several developers or CI jobs, give each its own
+# (a pid-derived domain can collide with another run's, which then answers this run's probes).
+os.environ.setdefault("ROS_DOMAIN_ID", str(10 + os.getpid() % 90))
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.setdefault("RCUTILS_LOGGING_BUFFERED_STREAM", "0")
 
 try:
-    import rclpy  # noqa: F401
     import poselifter_msgs.msg  # noqa: F401 - built by colcon
+    import rclpy  # noqa: F401
+
     from poselifter_ros.node_process import NodeProcess
     from poselifter_ros.probe import Probe
 except ImportError as error:

@@ -6,8 +6,8 @@ from poselifter_msgs.msg import Keypoint2D, Keypoints2D, Keypoints2DArray
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from poselifter_core.images import rgb_to_image_fields
 from poselifter_core.rosmsg import outputs
+from poselifter_core.rosmsg.images import rgb_to_image_fields
 from poselifter_ros import probe
 from poselifter_ros.message_factory import make
 
@@ -36,8 +36,15 @@ def keypoints(people_xy: np.ndarray, stamp_ns: int, layout: str = "h36m17") -> K
 def detections(boxes: list[tuple[str, float, float, float, float]], stamp_ns: int, class_id: str = "person",
                score: float = 0.9):
     """vision_msgs/Detection2DArray of ``(id, centre x, centre y, width, height)`` boxes."""
-    from vision_msgs.msg import (BoundingBox2D, Detection2D, Detection2DArray, ObjectHypothesis,
-                                 ObjectHypothesisWithPose, Point2D, Pose2D)
+    from vision_msgs.msg import (
+        BoundingBox2D,
+        Detection2D,
+        Detection2DArray,
+        ObjectHypothesis,
+        ObjectHypothesisWithPose,
+        Point2D,
+        Pose2D,
+    )
 
     return Detection2DArray(header=header(stamp_ns), detections=[
         Detection2D(header=header(stamp_ns), id=box_id,

@@ -12,7 +12,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from poselifter_core import shipped
 from poselifter_core.camera import project
-from poselifter_core.runtime.lifter_runtime import LifterRuntime
+from poselifter_core.lifter.runtime import LifterRuntime
 from poselifter_core.skeleton import H36M17
 from poselifter_ros.probe import person_frame
 
@@ -21,11 +21,11 @@ from .ros_inputs import FRAME_ID, camera_info, image, keypoints
 SKELETONS, MARKERS = "/pose3d/skeletons", "/pose3d/markers"
 REPLY_TIMEOUT_S = 30.0
 K_TEST = (1000.0, 1000.0, 320.0, 240.0)  # fx, fy, cx, cy of the known-answer camera, 640x480
-# The shipped lifter's error on these 8 held-out check-set poses, measured 2026-11-24: MPJPE
-# 0.08-0.16 m and root error 0.1-0.7 m per pose (means 0.11 m and 0.38 m over the whole check
-# set, docs/model_card.md). Bounds on the means over the 8, with margin:
+# The shipped lifter's error on these 8 held-out check-set poses (#18 model, people 0.8-20 m away,
+# clean 2D): root error 0.4-2.1 m per pose, mean 0.93 m (0.83 m over the whole check set,
+# docs/model_card.md); MPJPE mean 0.09 m over the whole set. Bounds on the means over the 8, with margin:
 MAX_MEAN_MPJPE_M = 0.2
-MAX_MEAN_ROOT_ERROR_M = 0.7
+MAX_MEAN_ROOT_ERROR_M = 1.2
 
 
 def test_keypoints_mode_known_answer(probe, start_node):
@@ -36,7 +36,7 @@ def test_keypoints_mode_known_answer(probe, start_node):
     truth_m = data.joints_3d[picks].astype(np.float64) / 1000.0
     xy = project(truth_m * 1000.0, np.array(K_TEST))
     probe.record(Skeleton3DArray, SKELETONS)
-    node = start_node({"mode": "keypoints", "backend": "onnxruntime-cpu"})
+    node = start_node({"frame.mode": "keypoints", "backend": "onnxruntime-cpu"})
     info_pub = probe.node.create_publisher(CameraInfo, "/camera_info", 10)
     keypoints_pub = probe.node.create_publisher(Keypoints2DArray, "/keypoints", 10)
     probe.repeat(info_pub, camera_info(*K_TEST, 640, 480))
@@ -67,6 +67,7 @@ def test_keypoints_mode_known_answer(probe, start_node):
     assert root_error.mean() < MAX_MEAN_ROOT_ERROR_M, root_error
 
 
+@pytest.mark.slow
 def test_image_mode_full_cascade(probe, start_node):
     """Image + CameraInfo through MoveNet and the lifter: structure, frames, markers, timing."""
     probe.record(Skeleton3DArray, SKELETONS)
@@ -74,7 +75,7 @@ def test_image_mode_full_cascade(probe, start_node):
     probe.record(Image, "/pose3d/debug_image")
     probe.record(DiagnosticArray, "/diagnostics")
     # The astronaut is photographed from the waist up: 7 of the 17 joints are visible.
-    start_node({"backend": "onnxruntime-cpu", "publish_debug_image": True, "min_valid_joints": 7})
+    start_node({"backend": "onnxruntime-cpu", "output.debug_image": True, "cascade.min_valid_joints": 7})
     info_pub = probe.node.create_publisher(CameraInfo, "/camera_info", 10)
     image_pub = probe.node.create_publisher(Image, "/image", 10)
     probe.repeat(info_pub, camera_info(600.0, 600.0, 319.5, 239.5, 640, 480))
@@ -103,7 +104,8 @@ def test_image_mode_full_cascade(probe, start_node):
     probe.wait_for(lambda: len(probe.messages(MARKERS)) >= 3, 5.0, "markers")
     markers = probe.messages(MARKERS)[-1].markers
     assert markers[0].action == Marker.DELETEALL
-    assert {(m.ns, m.id, m.type) for m in markers[1:]} == {("joints", 0, Marker.SPHERE_LIST), ("bones", 0, Marker.LINE_LIST)}
+    drawn = {(m.ns, m.id, m.type) for m in markers[1:]} - {("trails", 0, Marker.LINE_STRIP)}  # a track's root trail
+    assert drawn == {("joints", 0, Marker.SPHERE_LIST), ("bones", 0, Marker.LINE_LIST)}
     assert all(m.header.frame_id == FRAME_ID for m in markers)
     valid = list(replies[-1].skeletons[0].joint_valid)
     joints = next(m for m in markers if m.ns == "joints")
@@ -125,12 +127,14 @@ def test_image_mode_full_cascade(probe, start_node):
 
     probe.wait_for(lambda: processed() >= len(replies), 5.0, "diagnostics counting every reply")
     values = {v.key: v.value for v in status().values}
-    assert status().name == "pose3d: pose3d pipeline" and int(values["people_lifted"]) == processed()
+    assert status().name == "/pose3d: pose3d pipeline" and status().hardware_id == FRAME_ID
+    assert int(values["people_lifted"]) == processed()
     assert float(values["latency_ms_p50"]) > 0 and int(values["sync image received"]) >= processed()
 
 
 def test_compressed_image_input(probe, start_node):
-    """compressed_input: a JPEG sensor_msgs/CompressedImage gives the same person as the raw image."""
+    """input.compressed: a JPEG sensor_msgs/CompressedImage on <image>/compressed (image_transport
+    naming of the remapped image topic) gives the same person as the raw image."""
     import io
 
     from PIL import Image as PILImage
@@ -139,9 +143,10 @@ def test_compressed_image_input(probe, start_node):
     from .ros_inputs import header
 
     probe.record(Skeleton3DArray, SKELETONS)
-    start_node({"backend": "onnxruntime-cpu", "compressed_input": True, "min_valid_joints": 7, "publish_markers": False})
+    start_node({"backend": "onnxruntime-cpu", "input.compressed": True, "cascade.min_valid_joints": 7,
+                "output.markers": False}, remaps={"image": "/cam/image_raw"})
     probe.repeat(probe.node.create_publisher(CameraInfo, "/camera_info", 10), camera_info(600.0, 600.0, 319.5, 239.5, 640, 480))
-    publisher = probe.node.create_publisher(CompressedImage, "/image", 10)
+    publisher = probe.node.create_publisher(CompressedImage, "/cam/image_raw/compressed", 10)
     jpeg = io.BytesIO()
     PILImage.fromarray(person_frame()).save(jpeg, format="JPEG", quality=90)
     probe.publish_until(publisher, lambda: CompressedImage(header=header(time.time_ns()), format="rgb8; jpeg compressed bgr8",
@@ -150,4 +155,4 @@ def test_compressed_image_input(probe, start_node):
     reply = probe.messages(SKELETONS)[0]
     assert reply.header.frame_id == FRAME_ID and len(reply.skeletons) == 1
     assert 0.3 < reply.skeletons[0].root.z < 8.0
-    assert probe.node.count_publishers(MARKERS) == 0  # publish_markers false: no marker publisher
+    assert probe.node.count_publishers(MARKERS) == 0  # output.markers false: no marker publisher

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from poselifter_msgs.msg import Skeleton3DArray
 from sensor_msgs.msg import CameraInfo, Image
 
 from poselifter_ros.probe import person_frame
+
 from .ros_inputs import FRAME_ID, camera_info, detections, header, image
 
 SKELETONS = "/pose3d/skeletons"
@@ -33,8 +35,8 @@ def test_top_down_detections_with_bad_boxes(probe, start_node):
     """Good, NaN, out-of-image and other-class boxes: only the good person is lifted, with its id."""
     probe.record(Skeleton3DArray, SKELETONS)
     probe.record(DiagnosticArray, "/diagnostics")
-    start_node({"mode": "top_down", "backend": "onnxruntime-cpu", "min_valid_joints": 7,
-                "detection_class_ids": "[person]", "diagnostics_period_s": 0.2})
+    start_node({"frame.mode": "top_down", "backend": "onnxruntime-cpu", "cascade.min_valid_joints": 7,
+                "frame.detection_class_ids": "[person]", "diagnostics_period_s": 0.2})
     from vision_msgs.msg import Detection2DArray
 
     probe.repeat(probe.node.create_publisher(CameraInfo, "/camera_info", 10), camera_info(600.0, 600.0, 319.5, 239.5, 640, 480))
@@ -59,10 +61,11 @@ def test_top_down_detections_with_bad_boxes(probe, start_node):
     assert count(probe, "people_skipped: detection box not finite or empty") >= 1
 
 
+@pytest.mark.slow
 def test_bad_messages_and_bursts(probe, start_node):
     probe.record(Skeleton3DArray, SKELETONS)
     probe.record(DiagnosticArray, "/diagnostics")
-    node = start_node({"backend": "onnxruntime-cpu", "min_valid_joints": 7, "diagnostics_period_s": 0.2})
+    node = start_node({"backend": "onnxruntime-cpu", "cascade.min_valid_joints": 7, "diagnostics_period_s": 0.2})
     info_pub = probe.node.create_publisher(CameraInfo, "/camera_info", 10)
     image_pub = probe.node.create_publisher(Image, "/image", 10)
 

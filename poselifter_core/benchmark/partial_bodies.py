@@ -1,0 +1,138 @@
+"""Accuracy of lifters side by side on the same samples, for full and partial bodies (#18).
+
+:func:`accuracy_report` takes named lifters and one test PoseSet (full bodies, e.g. the test split
+through the rig with ``min_visible_joints: 17``) and writes Markdown tables:
+
+* overall, per subject and per action: MPJPE, PA-MPJPE, MRPE and MRPE in % of the root depth;
+* per subject, the learned root against the analytic root of Mehta et al. on the same relative pose;
+* the same metrics with 3, 6 and 9 of the joints the 2D stage reports missing
+  (:func:`..data.missingness.missing_masks`: forearms and lower legs, lower body, image border;
+  derived joints follow);
+* the signed depth error per 2 m bin of the true root depth.
+
+A lifter without the mask input (before #18) is reported as ``n/a`` where joints are missing.
+Every lifter sees the same 2D input (``keypoints``, e.g. mixture-noised) and the same masks.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..baselines import analytic_root
+from ..data.missingness import MISSING_PATTERNS, missing_masks
+from ..data.pose_set import PoseSet
+from ..lifter.inference import Lifter
+from ..metrics import all_metrics
+from ..visibility import VisibilityRule
+
+SUMMARY_METRICS = ("MPJPE", "PA-MPJPE", "MRPE", "MRPE %")
+
+
+@dataclass
+class _Scores:
+    per_sample: dict[str, np.ndarray]
+
+    def mean(self, mask: np.ndarray | None = None) -> dict[str, float]:
+        return {k: float(np.mean(v if mask is None else v[mask])) for k, v in self.per_sample.items()}
+
+
+def _scores(absolute: np.ndarray, root_mm: np.ndarray, data: PoseSet) -> _Scores:
+    gt = data.joints_3d.astype(np.float64)
+    root = data.skeleton.root
+    metrics = all_metrics(absolute, gt, root_mm, gt[:, root], root)
+    metrics["MRPE %"] = 100.0 * metrics["MRPE"] / gt[:, root, 2]
+    metrics["depth error %"] = 100.0 * (root_mm[:, 2] - gt[:, root, 2]) / gt[:, root, 2]
+    return _Scores(metrics)
+
+
+def _lift(lifter: Lifter, keypoints: np.ndarray, data: PoseSet, visible: np.ndarray | None) -> _Scores | None:
+    if visible is not None and not lifter.config.takes_mask:
+        return None
+    result = lifter.lift(keypoints, data.intrinsics, visible)
+    return _scores(result.absolute.astype(np.float64), result.root.astype(np.float64), data)
+
+
+def _action(clip: str) -> str:
+    """HDM05 clips by motion (``HDM_dg_squat1Reps_025_120`` -> ``HDM_dg_squat1Reps``); others per clip."""
+    return re.sub(r"_\d+_\d+$", "", clip) if clip.startswith("HDM_") else clip
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def _side_by_side(title: str, rows: dict[str, dict[str, dict[str, float] | None]], names: list[str],
+                  metrics: tuple[str, ...] = SUMMARY_METRICS, counts: dict[str, int] | None = None) -> list[str]:
+    header = f"| {title} | " + ("n | " if counts else "") + " | ".join(f"{m} {n}" for m in metrics for n in names) + " |"
+    lines = [header, "|---|" + ("---:|" if counts else "") + "---:|" * (len(metrics) * len(names))]
+    for label, by_name in rows.items():
+        cells = [_fmt(None if by_name[n] is None else by_name[n][m]) for m in metrics for n in names]
+        lines.append(f"| {label} | " + (f"{counts[label]} | " if counts else "") + " | ".join(cells) + " |")
+    return lines
+
+
+def accuracy_report(lifters: dict[str, Lifter], data: PoseSet, keypoints: np.ndarray | None = None,
+                    missing_counts: tuple[int, ...] = (3, 6, 9), bin_m: float = 2.0, seed: int = 0,
+                    rule: VisibilityRule = VisibilityRule()) -> str:
+    """The Markdown tables of the module docstring for ``lifters`` on ``data`` (full bodies)."""
+    keypoints = data.keypoints_2d if keypoints is None else np.asarray(keypoints, dtype=np.float32)
+    names = list(lifters)
+    full = {name: _lift(lifter, keypoints, data, None) for name, lifter in lifters.items()}
+    lines = [f"{len(data)} samples, {len(set(data.subject))} subjects, {len(set(data.action))} clips; every lifter "
+             "sees the same 2D input. MPJPE over all 17 joints (root included), millimetres; MRPE % is the root "
+             "error in % of the true root depth.", "", "### Full bodies", ""]
+    lines += _side_by_side("set", {"all": {n: full[n].mean() for n in names}}, names, counts={"all": len(data)})
+    for label in ("subject", "action"):
+        values = getattr(data, label) if label == "subject" else np.array([_action(a) for a in data.action])
+        groups = {str(v): values == v for v in sorted(set(values))}
+        lines += ["", f"### Per {label}", ""]
+        lines += _side_by_side(label, {v: {n: full[n].mean(m) for n in names} for v, m in groups.items()}, names,
+                               counts={v: int(m.sum()) for v, m in groups.items()})
+    lines += ["", "### Learned root against the analytic root (Mehta et al.) per subject, MRPE % of depth", ""]
+    analytic = {}
+    for name, lifter in lifters.items():
+        relative = lifter.lift(keypoints, data.intrinsics).relative.astype(np.float64)
+        root = analytic_root(keypoints.astype(np.float64), relative, data.intrinsics, data.skeleton.root)
+        analytic[name] = _scores(root[:, None, :] + relative, root, data)
+    subjects = sorted(set(data.subject))
+    header = "| subject | " + " | ".join(f"{n} learned | {n} analytic" for n in names) + " |"
+    lines += [header, "|---|" + "---:|---:|" * len(names)]
+    for subject in subjects + ["all"]:
+        mask = np.ones(len(data), bool) if subject == "all" else data.subject == subject
+        cells = [f"{full[n].mean(mask)['MRPE %']:.2f} | {analytic[n].mean(mask)['MRPE %']:.2f}" for n in names]
+        lines.append(f"| {subject} | " + " | ".join(cells) + " |")
+    lines += ["", "### Missing joints (of the 2D stage's 13; derived joints follow)", "",
+              "Samples the lifting rule rejects (fewer than "
+              f"{rule.min_joints} observed joints or {rule.min_torso_joints} of shoulders and hips) are left out and "
+              "counted.", ""]
+    rows: dict[str, dict[str, dict[str, float] | None]] = {}
+    counts: dict[str, int] = {}
+    for count in missing_counts:
+        for pattern in MISSING_PATTERNS:
+            visible = missing_masks(data, count, pattern, seed)
+            keep = rule.passes(visible)
+            if not keep.any():
+                continue
+            label = f"{count} missing, {pattern} ({(~visible[keep]).sum(1).mean():.1f} of 17 missing, " \
+                    f"{100 * (1 - keep.mean()):.0f}% not liftable)"
+            subset = data.subset(keep)
+            rows[label] = {n: (None if (s := _lift(lifters[n], keypoints[keep], subset, visible[keep])) is None
+                               else s.mean()) for n in names}
+            counts[label] = int(keep.sum())
+    lines += _side_by_side("missing", rows, names, counts=counts)
+    lines += ["", f"### Signed root depth error per {bin_m:g} m of true depth (mean %, and mean |error| %)", ""]
+    depth = data.joints_3d[:, data.skeleton.root, 2] / 1000.0
+    edges = np.arange(0.0, np.ceil(depth.max() / bin_m) * bin_m + bin_m / 2, bin_m)
+    lines += ["| depth (m) | n | " + " | ".join(f"bias {n} | abs {n}" for n in names) + " |",
+              "|---|---:|" + "---:|---:|" * len(names)]
+    for low, high in zip(edges[:-1], edges[1:]):
+        mask = (depth >= low) & (depth < high)
+        if mask.any():
+            cells = []
+            for n in names:
+                error = full[n].per_sample["depth error %"][mask]
+                cells.append(f"{error.mean():+.1f} | {np.abs(error).mean():.1f}")
+            lines.append(f"| {low:g}-{high:g} | {int(mask.sum())} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

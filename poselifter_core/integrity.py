@@ -1,0 +1,65 @@
+"""Shipped model files are checked against their recorded SHA-256 before they are used.
+
+A shipped file damaged on disk (a bad copy, a truncated download, a flipped block) loads without
+complaint and gives absurd poses (issue #13 row 4: z = 110 m instead of 2.3 m). The sums come from
+the provenance records: ``assets/lifter/poselifter_default.json`` (``checkpoint_sha256``,
+``onnx_sha256``) and ``assets/movenet/SHA256SUMS``. A file that is not shipped is not checked
+here (user models carry their own checks: the weights digest in their ONNX metadata, and the
+checkpoint digest an export records).
+"""
+from __future__ import annotations
+
+import json
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from .digest import file_sha256
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+#: The shipped default lifter: checkpoint, its ONNX export and its provenance record (one home for these paths).
+LIFTER_CHECKPOINT = ASSETS / "lifter" / "poselifter_default.pt"
+LIFTER_ONNX = LIFTER_CHECKPOINT.with_suffix(".onnx")
+LIFTER_RECORD = LIFTER_CHECKPOINT.with_suffix(".json")
+MOVENET_SUMS = ASSETS / "movenet" / "SHA256SUMS"
+
+
+class ModelIntegrityError(ValueError):
+    """A model file does not match its recorded checksum."""
+
+
+@lru_cache(maxsize=1)
+def shipped_digests() -> dict[Path, str]:
+    """Every shipped model file and its recorded SHA-256."""
+    record = json.loads(LIFTER_RECORD.read_text(encoding="utf-8"))
+    sums = {LIFTER_CHECKPOINT: record["checkpoint_sha256"], LIFTER_ONNX: record["onnx_sha256"]}
+    for line in MOVENET_SUMS.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            sums[MOVENET_SUMS.parent / name.strip()] = digest
+    return sums
+
+
+_verified: dict[tuple[Path, int, int], str] = {}  # (path, size, mtime) -> digest already checked
+_lock = threading.Lock()
+
+
+def verify_shipped(path: str | Path) -> None:
+    """Raise :class:`ModelIntegrityError` if ``path`` is a shipped model file whose SHA-256
+    differs from its record; do nothing for any other file. A file is hashed once per size and
+    modification time."""
+    path = Path(path).resolve()
+    expected = shipped_digests().get(path)
+    if expected is None:
+        return
+    stat = path.stat()
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    with _lock:
+        if _verified.get(key) == expected:
+            return
+    actual = file_sha256(path)
+    if actual != expected:
+        raise ModelIntegrityError(f"shipped model {path} is corrupt: SHA-256 {actual[:16]}... differs from the "
+                                  f"recorded {expected[:16]}...; reinstall the package")
+    with _lock:
+        _verified[key] = actual

@@ -1,0 +1,76 @@
+"""Described settings: a config dataclass field that carries its description, range, choices and
+whether it may change while running, so a front end (the ROS node's parameters, a params file)
+is generated from the dataclass instead of restating it.
+
+    min_joint_score: float = setting(0.3, "A joint is valid when its 2D score reaches this", low=0.0, high=1.0)
+
+:func:`setting_specs` walks a dataclass tree and names nested settings with dots
+(``cascade.min_joint_score``), as :func:`~.config.apply_overrides` and ROS 2 parameters do.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting of a dataclass tree: dotted name, default value and its description."""
+
+    name: str
+    default: Any
+    description: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    live: bool = True  # may change while running (False: read at start-up only)
+
+    def check(self, value: Any) -> None:
+        """Raise ValueError when ``value`` is outside the choices or the range."""
+        if self.choices and value not in self.choices:
+            raise ValueError(f"{self.name} must be one of {list(self.choices)}, got {value!r}")
+        if self.low is not None and not self.low <= value <= self.high:
+            raise ValueError(f"{self.name} must be in [{self.low}, {self.high}], got {value!r}")
+
+
+def setting(default: Any, description: str, *, low: float | None = None, high: float | None = None,
+            choices: tuple[str, ...] = (), live: bool = True) -> Any:
+    """A dataclass field with its description, inclusive range ``[low, high]`` (numbers),
+    ``choices`` (strings) and ``live`` (may change while running)."""
+    if (low is None) != (high is None):
+        raise ValueError("give both low and high, or neither")
+    metadata = {"description": description, "low": low, "high": high, "choices": tuple(choices), "live": live}
+    if isinstance(default, (list, tuple)):
+        return field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def setting_specs(config: Any, prefix: str = "") -> list[SettingSpec]:
+    """Every leaf setting of a dataclass (class or instance; an instance gives its values as the
+    defaults), nested dataclasses flattened to dotted names, in declaration order. A field
+    without :func:`setting` metadata gets an empty description and counts as read-only."""
+    instance = config() if isinstance(config, type) else config
+    specs = []
+    for f in dataclasses.fields(instance):
+        value = getattr(instance, f.name)
+        name = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            specs.extend(setting_specs(value, f"{name}."))
+            continue
+        meta = f.metadata
+        specs.append(SettingSpec(name, value, meta.get("description", ""), meta.get("low"), meta.get("high"),
+                                 tuple(meta.get("choices", ())), bool(meta.get("live", False))))
+    return specs
+
+
+def nested(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1}`` -> ``{"a": {"b": 1}}`` (for :func:`~.config.from_dict`)."""
+    tree: dict[str, Any] = {}
+    for name, value in flat.items():
+        *sections, leaf = name.split(".")
+        node = tree
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[leaf] = value
+    return tree

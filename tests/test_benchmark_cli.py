@@ -1,0 +1,24 @@
+"""The benchmark sub-suites behind ``poselifter benchmark`` run and print their reports (tiny sizes)."""
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+from skimage.data import astronaut
+
+from poselifter_core.cli import main
+
+
+@pytest.mark.slow
+def test_error_model_fit_suite(capsys):
+    assert main(["benchmark", "error-model-fit", "--samples", "3000", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "data: 3000 samples x 17 joints x 2 axes" in out and "mixture EM fit:" in out and "recovery:" in out
+
+
+def test_pose2d_suite_on_a_given_photo(tmp_path, capsys):
+    photo = tmp_path / "person.png"
+    Image.fromarray(astronaut()[::2, ::2]).save(photo)
+    assert main(["benchmark", "pose2d", "--photo", str(photo), "--repeats", "1"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert [row.split(" | ")[0] for row in rows] == ["| 1", "| 3", "| 6"]
+    assert all(int(row.split(" | ")[1]) >= 1 for row in rows)  # MoveNet finds the astronaut in every frame

@@ -1,0 +1,116 @@
+"""``poselifter infer`` under hostile input (issue #13 rows 5, 7-11, 15): one-line errors that name
+the file, skipped files that do not stop the run, results that survive."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage.data import astronaut
+
+from poselifter_core.cli import main
+from poselifter_core.infer import CameraSpec
+
+BACKEND = ["--backend", "onnxruntime-cpu", "--no-progress"]
+
+
+def fails(capsys, *args: str) -> str:
+    """Run ``poselifter`` expecting rc 2 and a one-line error; return that line."""
+    assert main([*map(str, args)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"poselifter {args[0]}: error: "), err
+    return err[0]
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    """Two good photos, a truncated JPEG and a 15000x15000 PNG (a decompression bomb: 30 kB on disk)."""
+    folder = tmp_path_factory.mktemp("photos")
+    Image.fromarray(astronaut()).save(folder / "a_good.jpg")
+    Image.fromarray(astronaut()[:, ::-1]).save(folder / "c_good.png")
+    data = (folder / "a_good.jpg").read_bytes()
+    (folder / "b_truncated.jpg").write_bytes(data[: len(data) // 3])
+    Image.new("1", (15000, 15000)).save(folder / "d_bomb.png")
+    Image.new("1", (9000, 9000)).save(folder / "e_large.png")  # under Pillow's own limit, over ours
+    return folder
+
+
+def test_a_bad_file_among_good_ones_is_skipped_and_results_survive(photos, tmp_path, capsys, caplog):
+    """Rows 5 and 7: a truncated JPEG stopped the run (rc 2) and lost results.json; a 15000x15000
+    image was a DecompressionBombError traceback."""
+    out = tmp_path / "out"
+    with caplog.at_level(logging.WARNING):
+        assert main(["infer", str(photos), "-o", str(out), "--fx", "500", *BACKEND]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert list(results) == ["a_good.jpg", "b_truncated.jpg", "c_good.png", "d_bomb.png", "e_large.png"]
+    assert "people" in results["a_good.jpg"] and "people" in results["c_good.png"]
+    assert "b_truncated.jpg" in results["b_truncated.jpg"]["error"]
+    assert "decompression bomb" in results["d_bomb.png"]["error"]
+    assert "9000x9000 = 81 megapixels, more than the 67 allowed" in results["e_large.png"]["error"]
+    assert sorted(p.name for p in out.glob("*.png")) == ["a_good_2d.png", "a_good_3d.png", "c_good_2d.png",
+                                                           "c_good_3d.png"]
+    assert "3 of 5 images skipped" in caplog.text
+    # Row 11: a second run into the same folder says it replaces the earlier results.
+    (photos / "c_good.png").rename(tmp_path / "moved.png")
+    try:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            assert main(["infer", str(photos / "a_good.jpg"), "-o", str(out), *BACKEND]) == 0
+    finally:
+        (tmp_path / "moved.png").rename(photos / "c_good.png")
+    assert "replacing the earlier results in" in caplog.text
+    assert list(json.loads((out / "results.json").read_text())) == ["a_good.jpg"]
+    assert sorted(p.name for p in out.glob("*.png")) == ["a_good_2d.png", "a_good_3d.png"]  # no stale pictures
+
+
+def test_output_and_option_errors_come_before_the_models_and_name_the_file(photos, tmp_path, capsys):
+    """Rows 8, 10 and 15."""
+    image = photos / "a_good.jpg"
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert "cannot write to the output folder" in fails(capsys, "infer", image, "-o", blocker / "out")
+    assert "cannot write to the output folder" in fails(capsys, "infer", image, "-o", blocker)
+    assert "--cx/--cy need --fx" in fails(capsys, "infer", image, "--cx", "100", "--cy", "50")
+    assert "--cx need --fx" in fails(capsys, "infer", image, "--cx", "100", "--fov", "60")
+    assert "--fx must be a finite number" in fails(capsys, "infer", image, "--fx", "inf")
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text("{not json")
+    assert f"boxes file {boxes} is not readable JSON" in fails(capsys, "infer", image, "--boxes", boxes)
+    boxes.write_text("3")
+    assert f"boxes file {boxes} must hold" in fails(capsys, "infer", image, "--boxes", boxes)
+    description = tmp_path / "model.yaml"
+    description.write_text("model: [unclosed\n")
+    assert f"{description} is not readable YAML" in fails(capsys, "infer", image, "--pose2d", description)
+    assert f"no boxes file at {tmp_path / 'missing.json'}" in fails(capsys, "infer", image, "--boxes",
+                                                                      tmp_path / "missing.json")
+
+
+def test_principal_point_outside_the_image_is_a_skip_with_a_reason():
+    """Row 10: --cx 1e30 failed inside the plotting code."""
+    with pytest.raises(ValueError, match=r"principal point \(--cx 1e\+30, --cy 10\) is outside the 64x48 image"):
+        CameraSpec(fx=50.0, cx=1e30, cy=10.0).intrinsics(64, 48)
+
+
+def test_unreadable_and_cut_videos(tmp_path, capsys, caplog):
+    """Row 9: an unreadable video was an 'OSError: Could not load meta information' traceback; a
+    video cut halfway gave half its frames with rc 0 and no warning."""
+    import imageio.v2 as iio
+
+    rng = np.random.default_rng(0)
+    with iio.get_writer(tmp_path / "clip.mkv", fps=10, macro_block_size=1) as writer:
+        for _ in range(60):
+            writer.append_data(rng.integers(0, 255, (96, 128, 3), dtype=np.uint8))
+    data = (tmp_path / "clip.mkv").read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(data[: len(data) // 2])
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "text.mp4").write_text("not a video\n" * 100)
+    (tmp_path / "head.mkv").write_bytes(data[:200])
+    for name in ("empty.mp4", "text.mp4", "head.mkv"):
+        assert f"cannot read video {tmp_path / name}" in fails(capsys, "infer", tmp_path / name, "-o", tmp_path / "o")
+    with caplog.at_level(logging.WARNING):
+        assert main(["infer", str(tmp_path / "cut.mkv"), "-o", str(tmp_path / "cut"), *BACKEND]) == 0
+    frames = len((tmp_path / "cut" / "results.jsonl").read_text().splitlines())
+    assert 0 < frames < 55 and f"ended after {frames} of the 60 frames its header announces" in caplog.text

@@ -1,0 +1,47 @@
+"""The 2D drawing of cascade results (video frames, the node's debug image)."""
+import numpy as np
+
+from poselifter_core.camera import Intrinsics
+from poselifter_core.cascade import CascadeResult, Person3D
+from poselifter_core.tracking.colours import person_colour
+from poselifter_core.viz.poses import draw_2d
+
+
+def _person(valid: np.ndarray) -> Person3D:
+    keypoints = np.stack([np.linspace(40, 120, 17), np.linspace(30, 90, 17)], axis=1)
+    joints = np.zeros((17, 3))
+    return Person3D(keypoints_2d=keypoints, scores=np.ones(17), valid=valid, box=np.array([30.0, 20.0, 130.0, 100.0]),
+                    score=0.9, joints_m=joints, root_m=np.array([0.0, 0.0, 3.0]), relative_m=joints,
+                    canonical_depth=0.003, metric_depth=True)
+
+
+def test_draw_2d_marks_joints_boxes_and_leaves_the_input_alone():
+    image = np.zeros((120, 160, 3), np.uint8)
+    valid = np.ones(17, bool)
+    valid[5] = False
+    result = CascadeResult([_person(valid)], Intrinsics(100.0, 100.0, 80.0, 60.0), False)
+    drawn = draw_2d(image, result)
+    assert drawn.shape == image.shape and drawn.dtype == np.uint8 and image.max() == 0
+    # The box outline in the first person's colour, a joint drawn at a valid and at an invalid
+    # joint (hollow there).
+    assert tuple(drawn[60, 30]) == tuple(round(255 * c) for c in person_colour("", 0))
+    x, y = np.round(result.people[0].keypoints_2d[0]).astype(int)
+    assert drawn[y, x].max() > 0
+    x, y = np.round(result.people[0].keypoints_2d[5]).astype(int)
+    assert drawn[y - 3:y + 4, x - 3:x + 4].max() > 0
+    empty = draw_2d(image, CascadeResult([], Intrinsics(100.0, 100.0, 80.0, 60.0), False))
+    assert empty.max() == 0
+
+
+def test_top_view_draws_tracks_in_their_colour():
+    from dataclasses import replace
+
+    from poselifter_core.viz.poses import draw_top_view
+
+    person = replace(_person(np.ones(17, bool)), root_m=np.array([1.0, 0.0, 6.0]), track_id="t3",
+                     root_trail_m=np.array([[0.0, 0.0, 5.0], [1.0, 0.0, 6.0]]))
+    view = draw_top_view(CascadeResult([person], Intrinsics(100.0, 100.0, 80.0, 60.0), False), 240)
+    assert view.shape == (240, 240, 3) and view.dtype == np.uint8
+    scale = (240 - 20) / 12.0
+    x, y = round(120 + 1.0 * scale), round(240 - 10 - 6.0 * scale)  # the root, a filled dot
+    assert tuple(view[y, x]) == tuple(round(255 * c) for c in person_colour("t3", 0))

@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..camera import MM_PER_M
+from ..camera import MM_PER_M, focal_alpha
 from ..skeleton import Skeleton
 from .config import LifterConfig
 from .inputs import MIN_SCALE_RAY, observed_statistics, rays
@@ -63,7 +63,7 @@ def root_depth_mm(encoded: np.ndarray, keypoints: np.ndarray, intrinsics: np.nda
         sigma = observed_statistics(rays(keypoints, intrinsics), visible)[1]
         return MM_PER_M * np.exp(encoded) / np.maximum(sigma, MIN_SCALE_RAY)
     if config.depth_output == "canonical":
-        return encoded * MM_PER_M / config.f0 * np.sqrt(intrinsics[:, 0] * intrinsics[:, 1])
+        return encoded * MM_PER_M / config.f0 * focal_alpha(intrinsics)
     return encoded * MM_PER_M
 
 
@@ -92,9 +92,8 @@ def decode(raw: np.ndarray, keypoints: np.ndarray, intrinsics: np.ndarray, visib
     relative = insert_root(raw[:, 1:].reshape(len(raw), -1, 3) * MM_PER_M, skeleton.root)
     root_z = root_depth_mm(raw[:, 0], keypoints, intrinsics, visible, config)
     root = place_root(relative, root_z, keypoints, intrinsics, visible, skeleton.root)
-    alpha = np.sqrt(intrinsics[:, 0] * intrinsics[:, 1])
     relative, root = relative.astype(np.float32), root.astype(np.float32)
-    return LiftResult(relative, root, root[:, None, :] + relative, (root_z / alpha).astype(np.float32))
+    return LiftResult(relative, root, root[:, None, :] + relative, (root_z / focal_alpha(intrinsics)).astype(np.float32))
 
 
 def insert_root(non_root: np.ndarray, root: int) -> np.ndarray:

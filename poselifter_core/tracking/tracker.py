@@ -17,7 +17,6 @@ One :class:`Tracker` per stream (a video, a bag's image topic, the node's camera
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ..camera import Intrinsics
+from ..camera import Intrinsics, focal_alpha
 from .association import Candidates, assign, cost_matrix
 from .config import TrackingConfig
 from .pose_filter import PoseFilter, PoseMeasurement
@@ -161,13 +160,13 @@ class Tracker:
         track.last_seen_s = time_s
         if filtered is None or not self.config.filter.enabled:
             return self._publish(track, person, TRACKED)
-        alpha = math.sqrt(intrinsics.fx * intrinsics.fy)
+        alpha = float(focal_alpha(intrinsics.as_array()))
         return self._publish(track, person, TRACKED, joints_m=filtered.root + filtered.relative, root_m=filtered.root,
                              relative_m=filtered.relative, canonical_depth=float(filtered.root[2] / alpha))
 
     def _coast(self, track: Track, intrinsics: Intrinsics, time_s: float) -> Person3D:
         predicted = self._predicted(track, intrinsics, time_s)
-        alpha = math.sqrt(intrinsics.fx * intrinsics.fy)
+        alpha = float(focal_alpha(intrinsics.as_array()))
         return self._publish(track, track.last, COASTING, remember=False, keypoints_2d=predicted.keypoints_2d,
                              box=predicted.box, root_m=predicted.root, joints_m=predicted.root + track.last.relative_m,
                              canonical_depth=float(predicted.root[2] / alpha))

@@ -8,6 +8,8 @@ with different cameras are handled without Python loops.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +50,7 @@ class Intrinsics:
         return cls.from_matrix(P[:, :3])
 
     @classmethod
+    @lru_cache(maxsize=32)  # the cascade asks for the same assumed camera every frame
     def from_fov(cls, width: int, height: int, horizontal_fov_deg: float) -> "Intrinsics":
         """A square-pixel camera with the given horizontal field of view, centred principal point."""
         if not 1.0 < horizontal_fov_deg < 179.0:
@@ -99,10 +102,13 @@ def validate_intrinsics_array(intrinsics: np.ndarray) -> np.ndarray:
     return intrinsics
 
 
-def focal_alpha(intrinsics: np.ndarray) -> np.ndarray:
-    """The paper's alpha = sqrt(fx * fy) (eq. 7) of (..., 4) intrinsics -> (...)."""
-    intrinsics = np.asarray(intrinsics, dtype=np.float64)
-    return np.sqrt(intrinsics[..., 0] * intrinsics[..., 1])
+def focal_alpha(intrinsics: Any) -> Any:
+    """The paper's alpha = sqrt(fx * fy) (eq. 7) of (..., 4) intrinsics -> (...).
+
+    Array-likes give float64 numpy; a torch tensor stays a tensor (training targets)."""
+    if not hasattr(intrinsics, "detach"):
+        intrinsics = np.asarray(intrinsics, dtype=np.float64)
+    return (intrinsics[..., 0] * intrinsics[..., 1]) ** 0.5
 
 
 def project(points: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:

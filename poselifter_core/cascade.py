@@ -41,6 +41,7 @@ from .camera import MM_PER_M, Intrinsics
 from .distortion import Distortion, undistort_points
 from .lifter.decoding import Lifter
 from .lifter.inputs import observed_statistics
+from .lifter.weights import LIFTER_WEIGHTS
 from .plausibility import REASON_CAP, PlausibilityConfig, cap_boxes, cap_people, input_reasons, output_reasons
 from .pose2d.base import Person2D, Pose2DEstimator, check_image
 from .pose2d.layout import LayoutConversion, to_h36m17_all
@@ -61,6 +62,10 @@ class CascadeConfig:
                                       low=1.0, high=179.0)
     pose2d_size: int = setting(256, "MoveNet's bottom-up input long side [px], a multiple of 32: larger finds "
                                "smaller people at more cost (docs/benchmarks.md)", low=32, high=2048, live=False)
+    lifter_weights: str = setting("auto", "Lifter weights on ONNX Runtime's CPU: auto runs the int8-weight variant "
+                                  "beside the lifter's ONNX file when there is one (the shipped lifter has one: "
+                                  "faster, < 1 mm MPJPE cost), fp32 never does, int8 requires it; GPU backends "
+                                  "run fp32", choices=LIFTER_WEIGHTS, live=False)
     head_ratio: float = setting(0.85, "COCO-17 -> H36M-17: the head (crown) lies this fraction of the thorax -> "
                                 "neck distance above the neck (pose2d/layout.py)", low=0.0, high=2.0)
     hip_width_scale: float = setting(1.0, "COCO-17 -> H36M-17: below 1 pulls COCO's hips toward the pelvis centre "
@@ -175,31 +180,32 @@ class Pose3DEstimator:
         gates = self.config.plausibility
         with np.errstate(over="ignore", invalid="ignore"):  # huge coordinates: the input gate rejects them
             kept = self._select(people, result)
-        if kept:
-            used = np.stack([v if self.takes_mask else np.ones_like(v) for _, v in kept])
-            kept = self._keep(kept, input_reasons(np.stack([p.keypoints for p, _ in kept]), used,
-                                                  intrinsics.as_array(), gates), result)
         keypoints = np.stack([p.keypoints for p, _ in kept]) if kept else np.zeros((0, 17, 2))
+        masks = np.stack([v for _, v in kept]) if kept else np.zeros((0, 17), bool)
+        if kept:
+            used = masks if self.takes_mask else np.ones_like(masks)
+            kept, keypoints, masks = self._keep(kept, input_reasons(keypoints, used, intrinsics.as_array(), gates),
+                                                result, keypoints, masks)
         if kept and distortion is not None and not assumed:
             undistorted = undistort_points(keypoints, intrinsics, distortion)
-            used = np.stack([v for _, v in kept]) if self.takes_mask else np.isfinite(keypoints).all(axis=-1)
+            used = masks if self.takes_mask else np.isfinite(keypoints).all(axis=-1)
             inside = ~np.any(np.isnan(undistorted).any(axis=-1) & used, axis=1)
             for (person, _), ok in zip(kept, inside):
                 if not ok:
                     result.skip(person, "keypoint outside the lens model")
-            kept, keypoints = [k for k, ok in zip(kept, inside) if ok], undistorted[inside]
+            kept, keypoints, masks = [k for k, ok in zip(kept, inside) if ok], undistorted[inside], masks[inside]
         if kept:
-            visible = np.stack([v for _, v in kept]) if self.takes_mask else None  # None: every joint
+            visible = masks if self.takes_mask else None  # None: every joint
             lifted = self.lifter.lift(keypoints, intrinsics.as_array(), visible)
-            reasons = output_reasons(lifted.root / MM_PER_M, lifted.absolute / MM_PER_M, gates)
+            root_m, joints_m, relative_m = lifted.root / MM_PER_M, lifted.absolute / MM_PER_M, lifted.relative / MM_PER_M
+            reasons = output_reasons(root_m, joints_m, gates)
             for i, (person, valid) in enumerate(kept):
                 if reasons[i] is not None:
                     result.skip(person, reasons[i])
                     continue
                 result.people.append(Person3D(
                     keypoints_2d=person.keypoints, scores=person.scores, valid=valid, box=person.box,
-                    score=person.score, joints_m=lifted.absolute[i] / MM_PER_M, root_m=lifted.root[i] / MM_PER_M,
-                    relative_m=lifted.relative[i] / MM_PER_M,
+                    score=person.score, joints_m=joints_m[i], root_m=root_m[i], relative_m=relative_m[i],
                     canonical_depth=float(lifted.canonical_depth[i] / MM_PER_M), metric_depth=not assumed, id=person.id))
         result.timings_ms["lift"] = 1000 * (time.perf_counter() - started)
         return result
@@ -211,18 +217,21 @@ class Pose3DEstimator:
         return [people[i] for i in keep], len(people) - len(keep)
 
     @staticmethod
-    def _keep(kept: list[tuple[Person2D, np.ndarray]], reasons: list[str | None],
-              result: CascadeResult) -> list[tuple[Person2D, np.ndarray]]:
-        """``kept`` without the people that have a reason, each skipped in ``result`` under it."""
+    def _keep(kept: list[tuple[Person2D, np.ndarray]], reasons: list[str | None], result: CascadeResult,
+              *arrays: np.ndarray) -> tuple:
+        """``kept`` and the per-person ``arrays`` without the people that have a reason, each
+        skipped in ``result`` under it."""
         for (person, _), reason in zip(kept, reasons):
             if reason is not None:
                 result.skip(person, reason)
-        return [entry for entry, reason in zip(kept, reasons) if reason is None]
+        ok = np.array([reason is None for reason in reasons], dtype=bool)
+        return ([entry for entry, good in zip(kept, ok) if good], *(array[ok] for array in arrays))
 
     def _select(self, people: list[Person2D], result: CascadeResult) -> list[tuple[Person2D, np.ndarray]]:
         """The people to lift (H36M-17, observed-joint mask); the others go to ``result.skip``."""
         kept = []
-        for person, (converted, valid) in zip(people, to_h36m17_all(people, self.layout)):
+        converted_all = to_h36m17_all(people, self.layout)
+        for person, (converted, valid), scale in zip(people, converted_all, _observed_scales(converted_all)):
             reason = None
             if person.score < self.config.min_person_score:
                 reason = "low person score"
@@ -230,10 +239,19 @@ class Pose3DEstimator:
                 reason = rule
             elif not self.takes_mask and not np.isfinite(converted.keypoints).all():
                 reason = "model takes no missing joints"
-            elif observed_statistics(np.where(valid[:, None], converted.keypoints, 0.0), valid)[1] < 1.0:
+            elif scale < 1.0:
                 reason = "degenerate 2D pose"
             if reason is None:
                 kept.append((converted, valid))
             else:
                 result.skip(person, reason)
         return kept
+
+
+def _observed_scales(people: list[tuple[Person2D, np.ndarray]]) -> np.ndarray:
+    """The 2D scale (eq. 4, pixels) of each (person, observed-joint mask)'s observed joints, in one call."""
+    if not people:
+        return np.zeros(0)
+    masks = np.stack([valid for _, valid in people])
+    points = np.stack([person.keypoints for person, _ in people])
+    return observed_statistics(np.where(masks[..., None], points, 0.0), masks)[1]

@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import queue
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,19 +84,20 @@ class CameraSpec:
         return Intrinsics(self.fx, self.fy if self.fy is not None else self.fx, cx, cy)
 
 
-def load_lifter_runtime(lifter_path: str | Path | None = None, backend: str = "auto") -> LifterRuntime:
-    """A lifter checkpoint (.pt) or ONNX export (.onnx) on the chosen backend (default: the shipped model)."""
+def load_lifter_runtime(lifter_path: str | Path | None = None, backend: str = "auto", weights: str = "auto") -> LifterRuntime:
+    """A lifter checkpoint (.pt) or ONNX export (.onnx) on the chosen backend (default: the shipped
+    model); ``weights``: fp32 or the int8 variant on ONNX Runtime's CPU (:mod:`.lifter.weights`)."""
     path = Path(lifter_path) if lifter_path else LIFTER_CHECKPOINT
     if not path.is_file():
         raise FileNotFoundError(f"no lifter at {path}; train one with 'poselifter train' and pass it with --lifter")
     verify_shipped(path)
     if path.suffix == ".onnx":
-        return LifterRuntime.from_onnx(path, backend)
+        return LifterRuntime.from_onnx(path, backend, weights=weights)
     beside = path.with_suffix(".onnx")
     if backend != "torch" and beside.is_file():
         problem = export_problem(beside, path)
         if not problem:
-            return LifterRuntime.from_onnx(beside, backend, checkpoint=path)
+            return LifterRuntime.from_onnx(beside, backend, checkpoint=path, weights=weights)
         LOG.warning("not using %s beside the checkpoint (%s); running %s itself", beside, problem, path)
     return LifterRuntime.from_checkpoint(path, backend)
 
@@ -147,7 +150,7 @@ def build_cascade(lifter_path: str | Path | None = None, pose2d_path: str | Path
     the shipped one), both on the one ``backend`` setting. ``lift_only`` leaves the 2D stage out,
     for 2D people from elsewhere (no 2D model is loaded)."""
     pose2d = None if lift_only else load_pose2d(pose2d_path, backend, config.pose2d_size)
-    return Pose3DEstimator(pose2d, load_lifter_runtime(lifter_path, backend), config)
+    return Pose3DEstimator(pose2d, load_lifter_runtime(lifter_path, backend, config.lifter_weights), config)
 
 
 def result_to_dict(result: CascadeResult) -> dict:
@@ -297,6 +300,39 @@ def run_images(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, outpu
 VIDEO_PRESET = "veryfast"
 
 
+class BackgroundWriter:
+    """Feeds a video writer (imageio's) from a thread: writing a frame into the encoder's pipe
+    blocks until the encoder has read all of it, so the cascade goes on with the next frame
+    meanwhile. At most ``depth`` frames wait; an encoder error is raised by the next call."""
+
+    def __init__(self, writer, depth: int = 4) -> None:
+        self._writer = writer
+        self._queue: queue.Queue = queue.Queue(depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="video-writer", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while (frame := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._writer.append_data(frame)
+                except Exception as error:  # ffmpeg died, disk full, ...: reported to the caller
+                    self._error = error
+
+    def append_data(self, frame: np.ndarray) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(frame)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._writer.close()
+        if self._error is not None:
+            raise self._error
+
+
 def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output: Path, progress: bool = True,
               video: bool = True, tracking: TrackingConfig = TrackingConfig()) -> Path:
     """One JSON line per frame (people with track ids and filtered poses unless ``tracking`` is
@@ -318,8 +354,9 @@ def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output
     replace_earlier_results(output)
     tracker = Tracker(tracking)
     lines = output / "results.jsonl"
-    writer = (iio2.get_writer(output / f"{source.stem}_annotated.mp4", fps=fps, macro_block_size=1, codec="libx264",
-                              ffmpeg_params=["-preset", VIDEO_PRESET]) if video else None)
+    writer = (BackgroundWriter(iio2.get_writer(output / f"{source.stem}_annotated.mp4", fps=fps, macro_block_size=1,
+                                               codec="libx264", ffmpeg_params=["-preset", VIDEO_PRESET]))
+              if video else None)
     index = 0
     try:
         with lines.open("w", encoding="utf-8") as stream, \

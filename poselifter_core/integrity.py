@@ -3,7 +3,8 @@
 A shipped file damaged on disk (a bad copy, a truncated download, a flipped block) loads without
 complaint and gives absurd poses (issue #13 row 4: z = 110 m instead of 2.3 m). The sums come from
 the provenance records: ``assets/lifter/poselifter_default.json`` (``checkpoint_sha256``,
-``onnx_sha256``) and ``assets/movenet/SHA256SUMS``. A file that is not shipped is not checked
+``onnx_sha256`` and, once its int8-weight variant is shipped, ``onnx_int8_sha256``) and
+``assets/movenet/SHA256SUMS``. A file that is not shipped is not checked
 here (user models carry their own checks: the weights digest in their ONNX metadata, and the
 checkpoint digest an export records).
 """
@@ -21,6 +22,8 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 LIFTER_CHECKPOINT = ASSETS / "lifter" / "poselifter_default.pt"
 LIFTER_ONNX = LIFTER_CHECKPOINT.with_suffix(".onnx")
 LIFTER_RECORD = LIFTER_CHECKPOINT.with_suffix(".json")
+#: Its int8-weight variant, what ONNX Runtime runs on the CPU by default (lifter/weights.py: int8_path).
+LIFTER_ONNX_INT8 = LIFTER_CHECKPOINT.with_suffix(".int8.onnx")
 MOVENET_SUMS = ASSETS / "movenet" / "SHA256SUMS"
 
 
@@ -33,6 +36,8 @@ def shipped_digests() -> dict[Path, str]:
     """Every shipped model file and its recorded SHA-256."""
     record = json.loads(LIFTER_RECORD.read_text(encoding="utf-8"))
     sums = {LIFTER_CHECKPOINT: record["checkpoint_sha256"], LIFTER_ONNX: record["onnx_sha256"]}
+    if "onnx_int8_sha256" in record:
+        sums[LIFTER_ONNX_INT8] = record["onnx_int8_sha256"]
     for line in MOVENET_SUMS.read_text(encoding="utf-8").splitlines():
         if line.strip():
             digest, name = line.split(maxsplit=1)

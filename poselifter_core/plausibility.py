@@ -77,21 +77,20 @@ def input_reasons(keypoints: np.ndarray, valid: np.ndarray, intrinsics: np.ndarr
 def output_reasons(root_m: np.ndarray, joints_m: np.ndarray, config: PlausibilityConfig) -> list[str | None]:
     """Per person, why the lifted (N, 3) ``root_m`` and (N, J, 3) ``joints_m`` (metres, camera
     optical frame) must not leave the cascade (None: they may)."""
-    reasons: list[str | None] = []
-    with np.errstate(over="ignore", invalid="ignore"):
-        for root, joints in zip(np.asarray(root_m, np.float64), np.asarray(joints_m, np.float64)):
-            if not (np.all(np.isfinite(root)) and np.all(np.isfinite(joints))):
-                reasons.append(REASON_NOT_FINITE)
-            elif root[2] < config.min_depth_m:
-                reasons.append(REASON_DEPTH_LOW)
-            elif root[2] > config.max_depth_m:
-                reasons.append(REASON_DEPTH_HIGH)
-            elif np.any(joints[:, 2] <= 0):
-                reasons.append(REASON_BEHIND)
-            elif np.max(np.linalg.norm(joints - root, axis=1)) > config.max_body_extent_m:
-                reasons.append(REASON_BODY)
-            else:
-                reasons.append(None)
+    root, joints = np.asarray(root_m, np.float64), np.asarray(joints_m, np.float64)
+    if len(root) == 0:
+        return []
+    with np.errstate(over="ignore", invalid="ignore"):  # one vectorised pass: the cascade calls this every frame
+        finite = np.isfinite(root).all(axis=1) & np.isfinite(joints).all(axis=(1, 2))
+        behind = (joints[..., 2] <= 0).any(axis=1)
+        extent = np.sqrt(((joints - root[:, None]) ** 2).sum(axis=2)).max(axis=1)
+    checks = ((~finite, REASON_NOT_FINITE), (root[:, 2] < config.min_depth_m, REASON_DEPTH_LOW),
+              (root[:, 2] > config.max_depth_m, REASON_DEPTH_HIGH), (behind, REASON_BEHIND),
+              (extent > config.max_body_extent_m, REASON_BODY))
+    reasons: list[str | None] = [None] * len(root)
+    for failed, reason in reversed(checks):  # the first failed check of each person wins
+        for i in np.flatnonzero(failed):
+            reasons[i] = reason
     return reasons
 
 

@@ -4,6 +4,12 @@
 hash, seed, wall time, machine) and its accuracy on :func:`check_set`, a small fixed set rendered
 by the virtual camera rig from the held-out test subjects of the shipped open mocap data. The
 regression test recomputes that accuracy and compares.
+
+The int8-weight variant (:data:`ONNX_INT8`, what ONNX Runtime runs on the CPU by default) is
+quantised from the shipped fp32 ONNX by ``make lifter-int8`` (``poselifter export --int8`` on the
+shipped ONNX), which calls :func:`record_int8`: the variant is kept only if its MPJPE on the check
+set is within :data:`INT8_MAX_MPJPE_COST_MM` of the fp32 file's, and its SHA-256, source and
+accuracy go into the record.
 """
 from __future__ import annotations
 
@@ -16,10 +22,14 @@ from .data.pose_set import PoseSet
 from .data.rig import RigConfig
 from .data.sources import DataSpec, load_pose_set
 from .evaluate import evaluate_lifters, noisy_keypoints
-from .integrity import LIFTER_CHECKPOINT, LIFTER_ONNX, LIFTER_RECORD
+from .integrity import LIFTER_CHECKPOINT, LIFTER_ONNX, LIFTER_ONNX_INT8, LIFTER_RECORD
 from .lifter.inference import Lifter
 
-CHECKPOINT, ONNX, RECORD = LIFTER_CHECKPOINT, LIFTER_ONNX, LIFTER_RECORD
+CHECKPOINT, ONNX, ONNX_INT8, RECORD = LIFTER_CHECKPOINT, LIFTER_ONNX, LIFTER_ONNX_INT8, LIFTER_RECORD
+#: The int8-weight variant is the CPU default only if its check-set MPJPE is within this of fp32's (#16).
+INT8_MAX_MPJPE_COST_MM = 1.0
+#: The check-set conditions of the record: (key, mixture-noised 2D, joints missing).
+CHECK_CONDITIONS = (("clean_2d", False, 0), ("mixture_noised_2d", True, 0), ("mixture_noised_2d_6_missing", True, 6))
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REPO_DATA = REPO_ROOT / "data" / "open_mocap" / "open_mocap_h36m17_world_mm.npz"  # the current open set
 
@@ -64,8 +74,9 @@ def per_focal_accuracy(lifter: Lifter, focals: tuple[float, ...] = (600.0, 1000.
     return {f"{f:.0f}": check_accuracy(lifter, check_set(focal_px=f)) for f in focals}
 
 
-__all__ = ["CHECKPOINT", "ONNX", "RECORD", "REPO_DATA", "check_set", "recorded_data", "check_accuracy", "read_record", "make_record",
-           "per_focal_accuracy"]
+__all__ = ["CHECKPOINT", "CHECK_CONDITIONS", "INT8_MAX_MPJPE_COST_MM", "ONNX", "ONNX_INT8", "RECORD", "REPO_DATA",
+           "check_set", "recorded_data", "check_accuracy", "read_record", "make_record", "per_focal_accuracy",
+           "record_int8"]
 
 
 def make_record(checkpoint: str | Path, onnx: str | Path, data_file: str, command: str, model: str,
@@ -107,3 +118,56 @@ def make_record(checkpoint: str | Path, onnx: str | Path, data_file: str, comman
         "clean_2d_by_focal_px": focal,
     }
     return record
+
+
+def int8_accuracy() -> dict[str, dict[str, dict[str, float]]]:
+    """The check-set accuracy of the shipped fp32 ONNX and of its int8 variant, both on ONNX
+    Runtime's CPU, for each of :data:`CHECK_CONDITIONS`: ``{condition: {"fp32": ..., "int8": ...}}``."""
+    from .lifter.runtime import LifterRuntime
+
+    data = check_set()
+    runtimes = {"fp32": LifterRuntime.from_onnx(ONNX, "onnxruntime-cpu", weights="fp32"),
+                "int8": LifterRuntime.from_onnx(ONNX_INT8, "onnxruntime-cpu")}
+    return {key: {name: check_accuracy(runtime, data, noisy=noisy, missing=missing) for name, runtime in runtimes.items()}
+            for key, noisy, missing in CHECK_CONDITIONS}
+
+
+def record_int8(command: str) -> dict:
+    """Accept :data:`ONNX_INT8` (just quantised from :data:`ONNX` by ``command``) as the shipped
+    variant: its MPJPE cost on the check set must stay under :data:`INT8_MAX_MPJPE_COST_MM` in every
+    condition, else it is deleted and ``ValueError`` raised; then its SHA-256, source and accuracy
+    are written to the record. Returns the record's ``int8`` section."""
+    from .digest import file_sha256
+
+    record = read_record()
+    for key in ("onnx_int8_sha256", "int8"):  # an earlier variant's: the new file is checked, not refused
+        record.pop(key, None)
+    _write_record(record)
+    accuracy = int8_accuracy()
+    cost = {key: round(value["int8"]["MPJPE"] - value["fp32"]["MPJPE"], 3) for key, value in accuracy.items()}
+    root_cost = {key: {"mm": round(value["int8"]["MRPE"] - value["fp32"]["MRPE"], 3),
+                       "percent": round(100 * (value["int8"]["MRPE"] / value["fp32"]["MRPE"] - 1), 2)}
+                 for key, value in accuracy.items()}
+    if not all(c < INT8_MAX_MPJPE_COST_MM for c in cost.values()):
+        ONNX_INT8.unlink(missing_ok=True)
+        raise ValueError(f"int8 weights cost {cost} mm MPJPE on the check set (limit {INT8_MAX_MPJPE_COST_MM} mm); "
+                         f"{ONNX_INT8.name} removed, the CPU keeps fp32")
+    record["onnx_int8_sha256"] = file_sha256(ONNX_INT8)
+    record["int8"] = {
+        "what": "int8-weight variant of the ONNX (dynamic quantisation, per output channel): ONNX Runtime's CPU "
+                "default (cascade.lifter_weights auto); GPU backends run the fp32 ONNX",
+        "command": command,
+        "quantized_from_onnx_sha256": record["onnx_sha256"],
+        "check_set_onnxruntime_cpu": accuracy,
+        "mpjpe_cost_mm": cost,
+        "mrpe_cost": root_cost,
+    }
+    _write_record(record)
+    return record["int8"]
+
+
+def _write_record(record: dict) -> None:
+    from .integrity import shipped_digests
+
+    RECORD.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    shipped_digests.cache_clear()

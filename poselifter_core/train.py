@@ -54,9 +54,16 @@ class AugmentConfig:
     input_noise: str = "none"  # none | gaussian | mixture (2D error model synthesis)
     error_model: str | None = None  # error model YAML; None = the shipped default
     outlier_mode: str = "mixture"  # mixture | paper-code
+    # share of each batch's samples left noise-free (exact 2D): without any, the lifter learns that
+    # 2D poses come widened by detector noise and places noise-free 2D too far (docs/model_card.md)
+    clean_fraction: float = 0.0
     # fresh missing joints per batch (data.missingness); null: only the rig's border cut. Lifters
     # with the pixel input space (no mask) ignore masks and see every joint.
     missing: MissingnessConfig | None = field(default_factory=MissingnessConfig)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.clean_fraction <= 1.0:
+            raise ValueError(f"augment.clean_fraction must be in [0, 1], got {self.clean_fraction}")
 
 
 @dataclass
@@ -196,7 +203,7 @@ class Trainer:
             if self.missing is not None:
                 visible = self.missing(visible, self.generator)
             if self.noise is not None:
-                keypoints = self.noise(keypoints, self.generator)
+                keypoints = self._add_noise(keypoints)
             visible = visible.float()
             target = lifter_targets(joints, keypoints, intrinsics, visible, cfg.lifter, self.skeleton.root)
             raw = self.net(keypoints, intrinsics, visible)
@@ -212,6 +219,16 @@ class Trainer:
             dist.all_reduce(totals)
             totals /= self.world
         return {"train_loss": totals[0].item(), "train_depth_l1": totals[1].item(), "train_pose_l1": totals[2].item()}
+
+    def _add_noise(self, keypoints: torch.Tensor) -> torch.Tensor:
+        """Synthetic 2D errors on every sample but a random ``clean_fraction`` of them."""
+        assert self.noise is not None
+        noisy = self.noise(keypoints, self.generator)
+        share = self.config.augment.clean_fraction
+        if share <= 0:  # no extra random draw: runs without clean samples replay as before
+            return noisy
+        clean = torch.rand(len(keypoints), generator=self.generator, device=self.device) < share
+        return torch.where(clean[:, None, None], keypoints, noisy)
 
     @torch.no_grad()
     def _validate(self) -> dict[str, float]:

@@ -85,6 +85,7 @@ def soak(frames: int, rate_hz: float, every: int, backend: str, params_file: Pat
                 "replies_to_good": int(latencies.size), "replies_stamped_in_the_future": future,
                 "rss_mib_after_warmup": round(rss[0] / 1024, 1), "rss_mib_end": round(rss[-1] / 1024, 1),
                 "rss_mib_max": round(max(rss) / 1024, 1),
+                "rss_mib_trace": [round(value / 1024, 1) for value in rss],  # warm-up, every 500 frames, end
                 "latency_ms_p50": round(float(np.percentile(latencies, 50)), 1) if latencies.size else None,
                 "latency_ms_p95": round(float(np.percentile(latencies, 95)), 1) if latencies.size else None,
                 "node_alive": node.alive(),

@@ -29,7 +29,8 @@ ROS_ONLY = ("rclpy", "launch", "launch_ros", "rosidl_runtime_py", "builtin_inter
             "geometry_msgs", "vision_msgs", "visualization_msgs", "diagnostic_msgs", "poselifter_msgs", NODE)
 #: Modules of the lifter package that run it on a backend (or read what its export declares); the
 #: rest of ``lifter`` (the network, normalization, canonical depth, loss, checkpoints) knows no backend.
-LIFTER_ON_BACKENDS = ("poselifter_core.lifter.export", "poselifter_core.lifter.metadata", "poselifter_core.lifter.runtime")
+LIFTER_ON_BACKENDS = ("poselifter_core.lifter.export", "poselifter_core.lifter.metadata", "poselifter_core.lifter.runtime",
+                      "poselifter_core.lifter.weights")
 
 
 @dataclass

@@ -74,6 +74,21 @@ def test_rig_covers_0_8_to_20_m_with_level_and_looking_down_cameras(mocap_file):
     assert (np.abs(pelvis_elevation) > 20).any()
 
 
+def test_rig_log_uniform_distance_spreads_log_distance_evenly(mocap_file):
+    clips = load_world_mocap(mocap_file)
+    near, far = {}, {}
+    for log_uniform in (False, True):
+        config = RigConfig(distance_m=(1.0, 16.0), height_m=(1.0, 1.0), log_uniform_distance=log_uniform)
+        data = render_views(clips, config, views=8, seed=5)
+        distance = np.linalg.norm(data.joints_3d[:, 0], axis=1) / 1000  # ~ the horizontal distance
+        near[log_uniform], far[log_uniform] = (distance < 2).mean(), (distance > 8).mean()
+    # uniform in log distance: a quarter of the samples at 1-2 m and at 8-16 m; uniform distance: 1/15 and 8/15
+    assert near[False] < 0.12 and 0.18 < near[True] < 0.32
+    assert far[True] < 0.32 and far[False] > 0.45
+    with pytest.raises(ValueError, match="distance_m"):
+        render_views(clips, RigConfig(distance_m=(0.0, 5.0), log_uniform_distance=True), views=1, seed=0)
+
+
 def test_rig_is_deterministic_with_a_seed(mocap_file):
     clips = load_world_mocap(mocap_file)
     a, b = (render_views(clips, RigConfig(), 2, seed=3) for _ in range(2))

@@ -114,3 +114,27 @@ def test_unreadable_and_cut_videos(tmp_path, capsys, caplog):
         assert main(["infer", str(tmp_path / "cut.mkv"), "-o", str(tmp_path / "cut"), *BACKEND]) == 0
     frames = len((tmp_path / "cut" / "results.jsonl").read_text().splitlines())
     assert 0 < frames < 55 and f"ended after {frames} of the 60 frames its header announces" in caplog.text
+
+
+def test_the_background_video_writer_keeps_every_frame_and_reports_encoder_errors(tmp_path):
+    import imageio.v2 as iio
+
+    from poselifter_core.infer import BackgroundWriter
+
+    def writer(name: str):
+        return BackgroundWriter(iio.get_writer(tmp_path / name, fps=5, macro_block_size=1, codec="libx264"), depth=2)
+
+    frames = [np.full((48, 64, 3), 40 * i, np.uint8) for i in range(6)]
+    good = writer("good.mp4")
+    for frame in frames:
+        good.append_data(frame)
+    good.close()
+    read = iio.mimread(tmp_path / "good.mp4")
+    assert len(read) == 6 and [round(float(np.median(f)) / 40) for f in read] == list(range(6))  # all, in order
+    bad = writer("bad.mp4")
+    bad.append_data(frames[0])
+    bad.append_data(np.zeros((32, 32, 3), np.uint8))  # the encoder refuses a second size
+    with pytest.raises(ValueError, match="same size"):
+        for frame in frames:  # raised by a later call at the latest
+            bad.append_data(frame)
+        bad.close()

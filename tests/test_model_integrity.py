@@ -36,11 +36,11 @@ def corrupt(path: Path) -> Path:
 
 @pytest.fixture
 def shipped_copy(tmp_path, monkeypatch) -> Path:
-    """The shipped lifter (.pt, .onnx) copied and registered as shipped, so a test can damage it."""
+    """The shipped lifter (.pt, .onnx, .int8.onnx) copied and registered as shipped, so a test can damage it."""
     folder = tmp_path / "assets"
     folder.mkdir()
     digests = dict(integrity.shipped_digests())
-    for suffix in (".pt", ".onnx"):
+    for suffix in (".pt", ".onnx", ".int8.onnx"):
         copy = folder / LIFTER_CHECKPOINT.with_suffix(suffix).name
         shutil.copy(LIFTER_CHECKPOINT.with_suffix(suffix), copy)
         digests[copy.resolve()] = digests[LIFTER_CHECKPOINT.with_suffix(suffix)]
@@ -57,6 +57,15 @@ def test_a_corrupted_shipped_model_is_refused(shipped_copy, damaged):
             load_lifter_runtime(shipped_copy.with_suffix(".onnx"), "onnxruntime-cpu")
         else:
             load_lifter_runtime(shipped_copy, "onnxruntime-cpu")
+
+
+def test_a_corrupted_shipped_int8_variant_is_refused_not_replaced_by_fp32(shipped_copy):
+    """The CPU's default file is checked like the others: damaged, it is an error, never run."""
+    load_lifter_runtime(shipped_copy, "onnxruntime-cpu")  # intact: loads
+    corrupt(shipped_copy.with_suffix(".int8.onnx"))
+    with pytest.raises(BackendError, match="is corrupt: SHA-256"):
+        load_lifter_runtime(shipped_copy, "onnxruntime-cpu")
+    assert load_lifter_runtime(shipped_copy, "onnxruntime-cpu", "fp32").backend.path.name.endswith("default.onnx")
 
 
 def test_a_corrupt_onnx_beside_a_valid_checkpoint_does_not_block_it(tmp_path, caplog):

@@ -103,3 +103,15 @@ def test_bad_inputs_give_clear_errors(tmp_path):
             "-o", str(tmp_path / "m.yaml"))
     with pytest.raises(FileNotFoundError):
         run(*base, "--gt", str(tmp_path / "missing.npz"))
+
+
+def test_assumed_default_writes_the_shipped_asset(tmp_path):
+    from poselifter_core.noise.error_model import DEFAULT_MODEL_PATH
+    out = tmp_path / "default.yaml"
+    assert run("fit-error-model", "--assumed-default", "-o", str(out)) == 0
+    assert out.read_text() == DEFAULT_MODEL_PATH.read_text()
+
+
+def test_fit_needs_detections_and_ground_truth(tmp_path):
+    with pytest.raises(SystemExit, match="--pred and --gt are required"):
+        run("fit-error-model", "-o", str(tmp_path / "m.yaml"))

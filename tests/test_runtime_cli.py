@@ -55,3 +55,24 @@ def test_report_ceiling_share_arithmetic():
                      added_rss_mib=10)
     text = format_report([row], config, (1,), 64, {"numpy": 2.0, "torch": 1.0}, 1e-6, ((0.0,) * 3, (0.0,) * 3))
     assert "| 50% |" in text
+
+
+def test_benchmark_lifter_files_times_each_export_old_and_new(tmp_path, capsys):
+    from poselifter_core.lifter.checkpoint import save_checkpoint
+    from poselifter_core.lifter.export import export_lifter
+    from poselifter_core.lifter.model import PoseLifter
+
+    new = export_lifter(write_checkpoint(tmp_path / "new.pt", width=16), tmp_path / "new.onnx").path
+    legacy = tmp_path / "old.pt"  # a lifter from before #18: pixel input, no mask input
+    save_checkpoint(legacy, PoseLifter(LifterConfig(width=8, input_space="pixels", depth_output="canonical")).eval())
+    old = export_lifter(legacy, tmp_path / "old.onnx").path
+    assert main(["benchmark", "--lifter-files", str(old), str(new), "--latency-batches", "1", "3",
+                 "--rounds", "2", "--repeats", "2", "--threads", "1"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(f"| {tmp_path}")]
+    assert [row.split(" | ")[1] for row in rows] == ["pixels, no mask, width 8", "rays + mask, width 16"]
+    for row in rows:
+        times = [float(cell) for cell in row.strip(" |").split(" | ")[3:7]]
+        assert all(t > 0 for t in times)
+    assert rows[0].endswith("| 1.00 |")
+    assert main(["benchmark", "--lifter-files", str(legacy)]) == 2
+    assert "give ONNX exports" in capsys.readouterr().err

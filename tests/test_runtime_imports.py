@@ -1,8 +1,9 @@
 """The run-time path (an ONNX lifter and MoveNet on ONNX Runtime) imports neither torch nor onnx
-(#16): PyTorch alone cost 276 MiB and 1.2 s at start-up, onnx another second, only to run ONNX
-models. Checked in a fresh interpreter, where nothing else has imported them, with the default
-``auto`` backend (on a machine with TensorRT, ``auto`` picks it, and it takes its GPU buffers from
-PyTorch: not this test's case)."""
+nor scipy.optimize (#16): PyTorch alone cost 276 MiB and 1.2 s at start-up, onnx another second,
+only to run ONNX models; scipy.optimize (once the tracker's assignment) 0.6-2.9 s. Checked in a
+fresh interpreter, where nothing else has imported them, with the default ``auto`` backend (on a
+machine with TensorRT, ``auto`` picks it, and it takes its GPU buffers from PyTorch: not this
+test's case)."""
 import importlib.util
 import subprocess
 import sys
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None
 _CHECK = """
 import sys
 {body}
-heavy = sorted(name for name in ("torch", "onnx") if name in sys.modules)
+heavy = sorted(name for name in ("torch", "onnx", "scipy.optimize") if name in sys.modules)
 assert not heavy, f"the run-time path imported {{heavy}}"
 """
 
@@ -54,3 +55,21 @@ def test_node_module_imports_without_torch_or_onnx():
     pytest.importorskip("rclpy")
     pytest.importorskip("poselifter_msgs")  # the built ROS workspace, sourced
     _run("import poselifter_ros.pose3d_node")
+
+
+def test_infer_on_a_video_and_the_trackers_assignment_run_without_scipy_optimize(tmp_path):
+    import cv2
+    import numpy as np
+
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (320, 240))
+    for _ in range(3):
+        writer.write(np.full((240, 320, 3), 90, np.uint8))
+    writer.release()
+    _run(f"""
+import numpy as np
+from poselifter_core.cli import main
+from poselifter_core.tracking.association import assign
+assert main(["infer", {str(video)!r}, "-o", {str(tmp_path / "out")!r}, "--no-progress", "--no-video"]) == 0
+assert assign(np.array([[1.0, np.inf, 0.5], [0.2, 3.0, np.inf]])) == [(0, 2), (1, 0)]
+""")

@@ -184,24 +184,47 @@ def turned(pose: np.ndarray, degrees: float) -> np.ndarray:
     return pose @ np.array([[np.cos(a), 0.0, -np.sin(a)], [0.0, 1.0, 0.0], [np.sin(a), 0.0, np.cos(a)]])
 
 
-def settled(pose: np.ndarray, rng: np.random.Generator) -> tuple[Tracker, np.ndarray]:
+def settled(pose: np.ndarray, rng: np.random.Generator,
+            config: TrackingConfig = TrackingConfig()) -> tuple[Tracker, np.ndarray]:
     """A tracker that has followed a person standing still in ``pose`` for half a second."""
-    tracker, root = Tracker(), np.array([0.0, 0.0, 5.0])
+    tracker, root = Tracker(config), np.array([0.0, 0.0, 5.0])
     for frame in range(15):
         step(tracker, [lifted(root, pose, rng, joint_noise_m=0.01)], frame)
     return tracker, root
+
+
+def correcting_config() -> TrackingConfig:
+    """Flips over 100 degrees are replaced by their left/right-swapped or depth-mirrored version for
+    up to 5 frames."""
+    config = TrackingConfig()
+    config.filter.flip_accept_frames, config.filter.flip_angle_deg = 5, 100.0
+    return config
 
 
 @pytest.mark.parametrize("flip", ["left_right", "depth"])
 def test_a_single_frame_flip_is_corrected(flip):
     rng = np.random.default_rng(6)
     pose = turned(REST, 60.0)  # three-quarter view: its depth mirror faces 120 degrees away
-    tracker, root = settled(pose, rng)
+    tracker, root = settled(pose, rng, correcting_config())
     flipped = body.flip_candidates(pose)[flip]
     assert body.angle_deg(body.facing(flipped), body.facing(pose)) > 110
     (out,) = step(tracker, [lifted(root, flipped, rng, joint_noise_m=0.01)], 15)
     assert body.angle_deg(body.facing(out.relative_m), body.facing(pose)) < 20
     assert tracker.flips_corrected == 1
+
+
+def test_a_left_right_flip_contradicting_the_history_is_damped_by_default():
+    """Default: no replacement, but the published facing turns at most max_turn_deg_per_s."""
+    rng = np.random.default_rng(6)
+    pose = turned(REST, 15.0)
+    tracker, root = settled(pose, rng)
+    limit = TrackingConfig().filter.max_turn_deg_per_s / FPS
+    flipped = body.flip_candidates(pose)["left_right"]
+    assert body.angle_deg(body.facing(flipped), body.facing(pose)) > 120
+    (out,) = step(tracker, [lifted(root, flipped, rng, joint_noise_m=0.01)], 15)
+    assert body.angle_deg(body.facing(out.relative_m), body.facing(pose)) < limit + 5
+    (back,) = step(tracker, [lifted(root, pose, rng, joint_noise_m=0.01)], 16)  # the next frame is right again
+    assert body.angle_deg(body.facing(back.relative_m), body.facing(pose)) < 15
 
 
 def test_a_gradual_turn_is_followed():
@@ -215,17 +238,86 @@ def test_a_gradual_turn_is_followed():
     assert tracker.flips_corrected == 0
 
 
-def test_a_lasting_contradiction_is_accepted():
+@pytest.mark.parametrize("accept", [1, 5])
+def test_a_lasting_contradiction_is_followed_at_a_bounded_turn_rate(accept):
     rng = np.random.default_rng(7)
-    tracker, root = settled(REST, rng)
+    config = TrackingConfig()
+    config.filter.flip_accept_frames = accept
+    tracker, root = settled(REST, rng, config)
     away = turned(REST, 180.0)
-    accept = TrackingConfig().filter.flip_accept_frames
-    facings = []
-    for frame in range(15, 15 + accept + 10):
+    facings, published = [], [body.facing(REST)]
+    for frame in range(15, 15 + accept + 12):
         (out,) = step(tracker, [lifted(root, away, rng, joint_noise_m=0.01)], frame)
         facings.append(body.angle_deg(body.facing(out.relative_m), body.facing(away)))
-    assert min(facings[:accept - 1]) > 150  # corrected or damped: the track keeps facing the camera ...
-    assert facings[-1] < 30  # ... until the contradiction lasts: then it turns within a few frames
+        published.append(body.facing(out.relative_m))
+    assert min(facings[:accept - 1], default=180.0) > 150  # corrected while not yet accepted ...
+    assert facings[-1] < 30  # ... then the pose turns round, never faster than a body turns
+    turns = [body.angle_deg(a, b) for a, b in zip(published[:-1], published[1:])]
+    assert max(turns) < config.filter.flip_angle_deg  # the published facing never jumps
+    assert body.turned_towards(away, body.facing(REST), 180.0) is away  # within the limit: unchanged
+
+
+def test_turned_towards_rotates_about_the_spine_by_the_excess():
+    away = turned(REST, 150.0)
+    limited = body.turned_towards(away, body.facing(REST), 40.0)
+    assert body.angle_deg(body.facing(limited), body.facing(REST)) == pytest.approx(40.0, abs=1e-6)
+    np.testing.assert_allclose(body.bone_lengths(limited), body.bone_lengths(away))  # a rotation
+    np.testing.assert_allclose(limited[H36M17.index("Thorax")], away[H36M17.index("Thorax")], atol=1e-12)
+
+
+def depth_track(config: TrackingConfig, fps: float, frames: int, seed: int = 11) -> tuple[np.ndarray, np.ndarray,
+                                                                                          np.ndarray]:
+    """A person walking towards the camera and back (depth 6 -> 4 -> 6 m over 4 s) with exact 2D
+    and 10 % network depth noise: true, raw and filtered root depths."""
+    rng = np.random.default_rng(seed)
+    tracker = Tracker(config)
+    truth, raw, filtered = [], [], []
+    for frame in range(frames):
+        t = frame / fps
+        root = np.array([0.5, 0.1, 5.0 + np.cos(2 * np.pi * t / 4.0)])
+        person = lifted(root, REST, rng)
+        result = CascadeResult([person], K, False)
+        tracker.update(result, t)
+        truth.append(root[2]), raw.append(person.root_m[2]), filtered.append(result.people[0].root_m[2])
+    return np.array(truth), np.array(raw), np.array(filtered)
+
+
+def test_the_body_size_cue_cuts_depth_noise_and_error_with_bounded_lag():
+    """The track's skeleton against the 2D size (network_depth_weight < 1) removes most of the
+    network's per-frame depth noise; with the network's depth alone the filter must smooth it."""
+    network_only = TrackingConfig()
+    network_only.filter.network_depth_weight = 1.0
+    sized = TrackingConfig()
+    assert sized.filter.network_depth_weight < 0.5
+    truth, raw, alone = depth_track(network_only, FPS, 240)
+    _, _, fused = depth_track(sized, FPS, 240)
+    error = lambda z: np.abs(z[30:] - truth[30:]).mean()  # noqa: E731
+    jitter = lambda z: np.median(np.abs(second_difference(z[30:])))  # noqa: E731
+    assert error(fused) < 0.6 * error(alone) < 0.6 * error(raw)
+    assert jitter(fused) < jitter(alone) < jitter(raw) / 5
+    assert abs(lag_frames(fused[30:, None], truth[30:, None])) <= 1.0
+
+
+def test_the_filter_smooths_over_the_same_frames_at_every_frame_rate():
+    """reference_fps: the acceleration stds scale with the frame rate squared, so the same per-frame
+    measurements give the same output at 10 and at 30 fps (the per-second setting does not)."""
+    rng = np.random.default_rng(12)
+    people = [lifted(np.array([0.5 + 0.02 * frame, 0.1, 5.0 - 0.03 * frame]), REST, rng) for frame in range(40)]
+
+    def roots(fps: float, reference_fps: float) -> np.ndarray:
+        config = TrackingConfig()
+        config.filter.reference_fps = reference_fps
+        config.filter.limit_root_speed = False  # a speed in m/s: a different bound per frame at each rate
+        tracker, out = Tracker(config), []
+        tracker.update(CascadeResult([], K, False), -1.0 / fps)  # the frame rate is known from the first person on
+        for frame, person in enumerate(people):
+            result = CascadeResult([person], K, False)
+            tracker.update(result, frame / fps)
+            out.append(result.people[0].root_m)
+        return np.array(out)
+
+    np.testing.assert_allclose(roots(30.0, 10.0), roots(10.0, 10.0), rtol=1e-9)
+    assert np.abs(roots(30.0, 0.0) - roots(10.0, 0.0)).max() > 0.01
 
 
 def test_bone_lengths_are_a_symmetric_median():
@@ -240,6 +332,21 @@ def test_bone_lengths_are_a_symmetric_median():
     hidden[H36M17.index("LWrist")] = False
     partial.add(REST, hidden)
     assert np.all(np.isfinite(partial.lengths()))  # the hidden left forearm takes the right one's length
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fast_body_geometry_is_numpys_bit_for_bit(dtype):
+    """The tracker's cheaper forms of np.linalg.norm and np.cross give the same floats (the
+    tracked outputs must not change with them; benchmarks/tracker_cost.py compares whole runs)."""
+    poses = np.random.default_rng(3).normal(size=(20, 17, 3)).astype(dtype)
+    for pose in poses:
+        assert np.array_equal(body.norms(pose), np.linalg.norm(pose, axis=-1))
+        assert np.array_equal(body.bone_lengths(pose), np.linalg.norm(pose[1:] - pose[list(H36M17.parents[1:])], axis=-1))
+        across = pose[body._L_HIP] - pose[body._R_HIP] + (pose[body._L_SHOULDER] - pose[body._R_SHOULDER])
+        normal = np.cross(across, pose[body._THORAX] - pose[body._HIP])
+        facing = body.facing(pose)
+        assert facing.dtype == dtype
+        np.testing.assert_allclose(facing, normal / np.linalg.norm(normal), rtol=0, atol=10 * np.finfo(dtype).eps)
 
 
 def test_track_colours_are_stable_and_distinct():
@@ -259,3 +366,36 @@ def test_identity_errors_count_switches_and_fragments():
     errors = identity_errors(truth, tracks)
     # frame 2: both swap (2 switches); frame 4: b comes back as t3 (1 switch)
     assert errors == {"person_frames": 9, "id_switches": 3, "fragments": 1 + 2, "id_switches_per_100": 100 * 3 / 9}
+
+
+def test_the_frame_rate_ignores_drops_and_bursts():
+    tracker = Tracker()
+    times = [frame / FPS for frame in range(8) if frame != 4] + [7 / FPS + 0.001]  # frame 4 dropped, a burst
+    for time_s in times:
+        tracker.update(CascadeResult([], K, False), time_s)
+    assert tracker._frame_interval() == pytest.approx(1 / FPS)
+
+
+def test_the_root_moves_no_faster_than_a_person_and_follows_a_true_jump():
+    rng = np.random.default_rng(13)
+    tracker, root = settled(REST, rng)
+    limit = TrackingConfig().tracker.max_speed_mps / FPS
+    far = root + np.array([0.0, 0.0, 1.5])  # the lift now says 1.5 m further, and keeps saying it
+    published = [step(tracker, [lifted(root, REST, rng, joint_noise_m=0.01)], 15)[0].root_m]
+    for frame in range(16, 16 + 45):
+        (out,) = step(tracker, [lifted(far, REST, rng, depth_noise=0.01, joint_noise_m=0.01)], frame)
+        published.append(out.root_m)
+    steps = np.linalg.norm(np.diff(published, axis=0), axis=1)
+    assert steps.max() <= limit + 1e-9
+    assert abs(published[-1][2] - far[2]) < 0.1  # within 1.5 s
+
+
+def test_without_the_speed_limit_a_jump_steps_faster():
+    rng = np.random.default_rng(13)
+    config = TrackingConfig()
+    config.filter.limit_root_speed = False
+    tracker, root = settled(REST, rng, config)
+    step(tracker, [lifted(root, REST, rng, joint_noise_m=0.01)], 15)
+    before = tracker.tracks["t1"].filter.root.copy()
+    (out,) = step(tracker, [lifted(root + [0.0, 0.0, 1.5], REST, rng, depth_noise=0.01, joint_noise_m=0.01)], 16)
+    assert np.linalg.norm(out.root_m - before) > 2 * config.tracker.max_speed_mps / FPS

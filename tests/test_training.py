@@ -120,6 +120,34 @@ def test_cli_help_and_evaluate(mocap_file, tmp_path, capsys):
     assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt"), "--config", str(tmp_path / "c.yaml")]) == 2
 
 
+def test_evaluate_partial_bodies_tables_old_and_new_side_by_side(mocap_file, tmp_path, capsys):
+    from poselifter_core.lifter.checkpoint import save_checkpoint
+    from poselifter_core.lifter.model import PoseLifter
+
+    from runtime_fixtures import write_checkpoint
+
+    config = tiny_config(mocap_file, tmp_path / "run")
+    config.test_data.rig.min_visible_joints = 17  # full bodies, as the #18 tables
+    save_yaml(config, tmp_path / "c.yaml")
+    new = write_checkpoint(tmp_path / "new" / "lifter.pt", width=16)
+    old = tmp_path / "old" / "lifter.pt"  # before #18: no mask input
+    old.parent.mkdir()
+    save_checkpoint(old, PoseLifter(LifterConfig(width=8, input_space="pixels", depth_output="canonical")).eval())
+    assert cli_main(["evaluate", "--checkpoint", str(old), str(new), "--config", str(tmp_path / "c.yaml"),
+                     "--input-noise", "mixture", "--partial-bodies", "--output", str(tmp_path / "eval")]) == 0
+    report = (tmp_path / "eval" / "partial_bodies.md").read_text()
+    assert report.strip() in capsys.readouterr().out
+    samples = len(load_pose_set(config.test_data))
+    assert f"| all | {samples} | " in report  # the full-body table: every sample, both lifters
+    assert "| MPJPE old/lifter | MPJPE new/lifter |" in report
+    missing = [line for line in report.splitlines() if line.startswith("| 3 missing, limbs")]
+    assert len(missing) == 1 and " | n/a | " in missing[0]  # the old lifter takes no missing joints
+    depth = report[report.index("### Signed root depth error"):].splitlines()
+    counts = {line.split(" | ")[0][2:]: int(line.split(" | ")[1]) for line in depth
+              if line.startswith("| ") and (line[2].isdigit() or line.startswith("| all |"))}
+    assert counts.pop("all") == sum(counts.values()) == samples
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not built")
 def test_distributed_training_with_torchrun(mocap_file, tmp_path):
@@ -164,6 +192,24 @@ def test_training_with_mixture_noise_and_noisy_evaluation(mocap_file, tmp_path, 
     noisy = json.loads((tmp_path / "mixture" / "results.json").read_text())["overall"]
     name = next(iter(clean))
     assert noisy[name]["MPJPE"] != clean[name]["MPJPE"]
+
+
+def test_clean_fraction_leaves_that_share_of_the_batch_noise_free(mocap_file, tmp_path):
+    from poselifter_core.train import Trainer
+
+    keypoints = torch.as_tensor(load_pose_set(DataSpec(path=str(mocap_file), views=2)).keypoints_2d[:2000])
+    shares = {}
+    for fraction in (0.0, 0.3, 1.0):
+        config = tiny_config(mocap_file, tmp_path / "c", epochs=1)
+        config.val_data = None
+        config.augment.input_noise = "mixture"
+        config.augment.clean_fraction = fraction
+        untouched = (Trainer(config, progress=False)._add_noise(keypoints) == keypoints).all(dim=(1, 2))
+        shares[fraction] = untouched.float().mean().item()
+    assert shares[0.0] == 0.0 and shares[1.0] == 1.0
+    assert 0.25 < shares[0.3] < 0.35  # 2000 samples: the share within a few standard errors
+    with pytest.raises(ValueError, match="clean_fraction"):
+        from_dict(TrainConfig, {"augment": {"clean_fraction": 1.5}})
 
 
 def test_noise_for_the_wrong_skeleton_is_rejected(tmp_path):

@@ -20,12 +20,14 @@ from __future__ import annotations
 import os
 import resource
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..lifter.weights import INT8_SUFFIX
 from .timing import cpu_name, seconds
 
 
@@ -158,11 +160,11 @@ def cascade_video_report(cascade, video: str | Path, max_frames: int = 300) -> s
              f"{np.percentile(wall, 90):.1f} | {cpu.mean():.1f} | {np.median(column('pose2d_ms')):.1f} | "
              f"{np.median(column('lift_ms')):.2f} | {column('found').mean():.2f} | {column('lifted').mean():.2f} | "
              f"{peak_rss:.0f} |", ""]
-    lines += _network_rows(cascade, (width, height), gflops, bandwidth, np.median(column("lift_ms")))
+    lines += network_rows(cascade, (width, height), gflops, bandwidth, np.median(column("lift_ms")))
     return "\n".join(lines) + "\n"
 
 
-def _network_rows(cascade, size: tuple[int, int], gflops: float, bandwidth: float, lift_stage_ms: float) -> list[str]:
+def network_rows(cascade, size: tuple[int, int], gflops: float, bandwidth: float, lift_stage_ms: float) -> list[str]:
     """The two networks alone, each as a multiple of its in-run reference."""
     rows = ["| network | runs as | median ms | reference | reference ms | measured / reference |",
             "|---|---|---:|---|---:|---:|"]
@@ -184,18 +186,37 @@ def _network_rows(cascade, size: tuple[int, int], gflops: float, bandwidth: floa
     if backend is None:  # a PyTorch-eager lifter: no backend to time alone
         return rows
     inputs = _backend_inputs(backend, 1)
-    lifter_ms = 1000 * float(np.median(seconds(lambda: backend.run(inputs), 200)))
+    timed = {backend.name: backend}
     path = getattr(backend, "path", None)
-    if path is not None:
-        weights = Path(path).stat().st_size
+    if path is not None and Path(path).name.endswith(INT8_SUFFIX):  # the int8 variant: also the fp32 file it stands for
+        from ..runtime.onnxruntime_backend import OnnxRuntimeBackend
+
+        source = Path(path).with_name(Path(path).name[:-len(INT8_SUFFIX)] + ".onnx")
+        timed = {f"{backend.name}, int8 weights": backend, f"{backend.name}, fp32 weights": OnnxRuntimeBackend(source)}
+    medians = _interleaved_medians({name: (lambda b=b: b.run(inputs)) for name, b in timed.items()})
+    for name, timed_backend in timed.items():
+        file = getattr(timed_backend, "path", None)
+        if file is None:
+            rows.append(f"| lifter, batch 1 | {name} | {medians[name]:.3f} | - | - | - |")
+            continue
+        weights = Path(file).stat().st_size
         floor = 1000 * weights / (bandwidth * 1e9)  # each weight read once, at the copy's memory traffic rate
-        rows.append(f"| lifter, batch 1 | {backend.name} | {lifter_ms:.3f} | {weights / 1e6:.1f} MB of weights read "
-                    f"at the copy bandwidth | {floor:.3f} | {lifter_ms / floor:.2f} |")
-    else:
-        rows.append(f"| lifter, batch 1 | {backend.name} | {lifter_ms:.3f} | - | - | - |")
+        rows.append(f"| lifter, batch 1 | {name} | {medians[name]:.3f} | {weights / 1e6:.1f} MB of weights read "
+                    f"at the copy bandwidth | {floor:.3f} | {medians[name] / floor:.2f} |")
     rows += ["", f"Lift stage beyond the lifter network (checks, layout, decoding): "
-                 f"{lift_stage_ms - lifter_ms:.2f} ms per frame (stage median minus network median)."]
+                 f"{lift_stage_ms - medians[next(iter(timed))]:.2f} ms per frame (stage median minus network median)."]
     return rows
+
+
+def _interleaved_medians(calls: dict[str, Callable[[], object]], rounds: int = 10, per_round: int = 20) -> dict[str, float]:
+    """Median ms of each call, timed in alternating blocks (order reversed every round), so every
+    call sees the same moments of a shared machine."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    names = list(calls)
+    for index in range(rounds):
+        for name in names if index % 2 == 0 else names[::-1]:
+            times[name].extend(seconds(calls[name], per_round))
+    return {name: 1000 * float(np.median(values)) for name, values in times.items()}
 
 
 def cascade_report(cascade, photo: np.ndarray, people_counts: tuple[int, ...] = (1, 3, 6), repeats: int = 30,

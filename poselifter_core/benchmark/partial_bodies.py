@@ -127,12 +127,12 @@ def accuracy_report(lifters: dict[str, Lifter], data: PoseSet, keypoints: np.nda
     edges = np.arange(0.0, np.ceil(depth.max() / bin_m) * bin_m + bin_m / 2, bin_m)
     lines += ["| depth (m) | n | " + " | ".join(f"bias {n} | abs {n}" for n in names) + " |",
               "|---|---:|" + "---:|---:|" * len(names)]
-    for low, high in zip(edges[:-1], edges[1:]):
-        mask = (depth >= low) & (depth < high)
+    bins = {f"{low:g}-{high:g}": (depth >= low) & (depth < high) for low, high in zip(edges[:-1], edges[1:])}
+    for label, mask in {**bins, "all": np.ones(len(depth), bool)}.items():
         if mask.any():
             cells = []
             for n in names:
                 error = full[n].per_sample["depth error %"][mask]
                 cells.append(f"{error.mean():+.1f} | {np.abs(error).mean():.1f}")
-            lines.append(f"| {low:g}-{high:g} | {int(mask.sum())} | " + " | ".join(cells) + " |")
+            lines.append(f"| {label} | {int(mask.sum())} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

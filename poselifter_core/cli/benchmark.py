@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..lifter.config import LifterConfig
+from ..lifter.weights import LIFTER_WEIGHTS
 from ..runtime.engine_cache import PRECISIONS
 from ..runtime.factory import BACKEND_SETTINGS
 from .common import apply_threads_argument
@@ -30,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "ceiling, memory-bandwidth floor of the batch-1 lifter); --threads sets the ONNX Runtime "
                               "thread policy")
     cascade.add_argument("--lifter", help="lifter for --cascade (default: the shipped model)")
+    cascade.add_argument("--lifter-weights", default="auto", choices=LIFTER_WEIGHTS,
+                         help="lifter weights on ONNX Runtime's CPU for --cascade (auto: the int8 variant when beside "
+                              "the lifter; its network row then times the fp32 file too)")
     cascade.add_argument("--frames", type=int, default=300, help="video frames timed (after 3 warm-up frames)")
     cascade.add_argument("--cascade-backend", "--lifter-backend", dest="cascade_backend", default="auto",
                          choices=BACKEND_SETTINGS, help="backend of the 2D model and the lifter for --cascade")
@@ -41,6 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     share.add_argument("--lifters", nargs="+", help="lifters to compare for --lifted-share (default: the shipped one)")
     share.add_argument("--every", type=int, default=10, help="every n-th video frame for --lifted-share")
     share.add_argument("--max-frames", type=int, default=80, help="frames (or photos) per source for --lifted-share")
+    files = parser.add_argument_group("given lifter files (e.g. the shipped model, old and new)")
+    files.add_argument("--lifter-files", nargs="+", metavar="ONNX",
+                       help="time these lifter exports on ONNX Runtime CPU in interleaved rounds: the network call and "
+                            "lift (checks + network + decoding) at each --latency-batches size; --repeats calls per "
+                            "round, --threads")
+    files.add_argument("--rounds", type=int, default=10, help="interleaved rounds for --lifter-files")
     backends = parser.add_argument_group("per-backend benchmark")
     backends.add_argument("--backends", nargs="+", choices=BACKEND_SETTINGS, default=None,
                           help="e.g. --backends torch onnxruntime tensorrt")
@@ -82,12 +92,19 @@ def run(args: argparse.Namespace) -> int:
                     for lifter in (args.lifters or [None]) for size in args.pose2d_sizes}
         print(lifted_share_report(cascades, args.lifted_share, args.every, args.max_frames))
         return 0
+    if args.lifter_files:
+        from ..benchmark.lifter_files import lifter_files_report
+
+        print(lifter_files_report(args.lifter_files, tuple(args.latency_batches), args.rounds, args.repeats, args.threads))
+        return 0
     if args.cascade:
         from ..benchmark.cascade import cascade_report, cascade_video_report
+        from ..cascade import CascadeConfig
         from ..infer import VIDEO_SUFFIXES, build_cascade, load_image
 
         apply_threads_argument(args)
-        cascade = build_cascade(args.lifter, backend=args.cascade_backend)
+        cascade = build_cascade(args.lifter, config=CascadeConfig(lifter_weights=args.lifter_weights),
+                                backend=args.cascade_backend)
         source = Path(args.cascade)
         if source.suffix.lower() in VIDEO_SUFFIXES:
             print(cascade_video_report(cascade, source, args.frames))

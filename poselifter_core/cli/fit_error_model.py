@@ -5,6 +5,7 @@ import argparse
 import logging
 import time
 
+from ..noise.default_model import build_default_model
 from ..noise.em import fit_error_model
 from ..noise.error_model import DEFAULT_WINDOW, ErrorModel
 from ..noise.errors import errors_from_files
@@ -37,8 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fit-error-model", help="fit the 2D detection error model (eq. 9) to detections and ground truth",
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--pred", required=True, metavar="FILE", help="2D detections, .npz or .json")
-    parser.add_argument("--gt", required=True, metavar="FILE", help="2D ground truth for the same frames")
+    parser.add_argument("--pred", metavar="FILE", help="2D detections, .npz or .json")
+    parser.add_argument("--gt", metavar="FILE", help="2D ground truth for the same frames")
+    parser.add_argument("--assumed-default", action="store_true",
+                        help="fit nothing: write the shipped default model, assembled from published numbers "
+                             "and stated assumptions (docs/error_model.md); --pred/--gt are not used")
     parser.add_argument("--visibility", metavar="FILE",
                         help="(N, J) mask, nonzero = use the joint (.npz key 'visibility' or .json); default: "
                              "the detections file's 'visibility' if present, else all detected joints")
@@ -57,6 +61,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.assumed_default:
+        build_default_model().save(args.output)
+        print(f"wrote {args.output}")
+        return 0
+    if not (args.pred and args.gt):
+        raise SystemExit("fit-error-model: --pred and --gt are required (or --assumed-default)")
     errors, valid, skeleton = errors_from_files(args.pred, args.gt, args.visibility, args.skeleton)
     log.info("fitting %d frames x %d joints (%d valid errors)", errors.shape[0], errors.shape[1], int(valid.sum()))
     start = time.perf_counter()

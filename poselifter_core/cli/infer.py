@@ -8,6 +8,7 @@ from ..cascade import CascadeConfig
 from ..config import load_yaml
 from ..distortion import DISTORTION_MODELS, Distortion
 from ..infer import CameraSpec, build_cascade, check_source, load_boxes, prepare_output, run
+from ..lifter.weights import LIFTER_WEIGHTS
 from ..runtime.factory import BACKEND_SETTINGS
 from ..tracking import TrackingConfig
 from .common import add_threads_argument, apply_threads_argument
@@ -62,6 +63,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pose2d-size", type=int, default=defaults.pose2d_size, metavar="PX",
                         help="MoveNet's bottom-up input long side, a multiple of 32 (larger finds smaller people, "
                              "costs more: docs/benchmarks.md)")
+    parser.add_argument("--lifter-weights", default=defaults.lifter_weights, choices=LIFTER_WEIGHTS,
+                        help="lifter weights on ONNX Runtime's CPU: auto runs the int8-weight variant beside the "
+                             "lifter's ONNX file when there is one (the shipped lifter has one), fp32 never, int8 "
+                             "requires it; GPU backends run fp32")
     parser.add_argument("--no-video", action="store_true",
                         help="video input: write only results.jsonl, not the annotated copy (saves its encoding)")
     parser.add_argument("--tracking-config", metavar="YAML",
@@ -92,7 +97,7 @@ def execute(args: argparse.Namespace) -> int:
     tracking = tracking_config(args)
     config = CascadeConfig(min_person_score=args.min_person_score, min_joint_score=args.min_joint_score,
                            min_valid_joints=args.min_valid_joints, min_torso_joints=args.min_torso_joints,
-                           pose2d_size=args.pose2d_size)
+                           pose2d_size=args.pose2d_size, lifter_weights=args.lifter_weights)
     cascade = build_cascade(args.lifter, args.pose2d, config, args.backend)
     out = run(args.source, cascade, camera, args.output, args.boxes, progress=not args.no_progress,
               video=not args.no_video, tracking=tracking)

@@ -1,6 +1,7 @@
 """Virtual camera rig: world-frame motion capture -> (2D pixels, 3D camera mm, K) training samples.
 
-Each sample draws a camera around the subject: horizontal distance (0.8-20 m by default), height
+Each sample draws a camera around the subject: horizontal distance (0.8-20 m by default; uniform,
+or uniform in its logarithm with ``log_uniform_distance``), height
 above the floor (0.3-4 m) and azimuth; the camera either looks at the pelvis (looking down from
 above it, up from below) or, for ``level_fraction`` of the samples, is level (optical axis
 horizontal, towards the pelvis's azimuth), as on a robot or a wall-mounted camera; then an aim
@@ -29,6 +30,7 @@ from .world_mocap import MocapClip
 @dataclass
 class RigConfig:
     distance_m: tuple[float, float] = (0.8, 20.0)  # horizontal camera-to-pelvis distance
+    log_uniform_distance: bool = False  # uniform in log distance (as many samples at 1-2 m as at 10-20 m)
     height_m: tuple[float, float] = (0.3, 4.0)  # camera height above the floor (lowest foot)
     level_fraction: float = 0.3  # share of cameras with a level optical axis (the rest look at the pelvis)
     azimuth_deg: tuple[float, float] = (-180.0, 180.0)
@@ -69,7 +71,7 @@ def render_views(clips: list[MocapClip], config: RigConfig, views: int, seed: in
 
     pelvis = world[:, skeleton.root]
     azimuth = np.radians(rng.uniform(*config.azimuth_deg, n))
-    distance = rng.uniform(*config.distance_m, n) * 1000.0
+    distance = _sample_distance_mm(rng, config, n)
     centre = np.stack([pelvis[:, 0] + distance * np.sin(azimuth),
                        floor + rng.uniform(*config.height_m, n) * 1000.0,
                        pelvis[:, 2] + distance * np.cos(azimuth)], axis=1)
@@ -119,6 +121,15 @@ def scale_bones(world: np.ndarray, rng: np.random.Generator, config: RigConfig, 
         if parent >= 0:
             out[:, child] = out[:, parent] + (world[:, child] - world[:, parent]) * per_bone[:, child:child + 1]
     return out
+
+
+def _sample_distance_mm(rng: np.random.Generator, config: RigConfig, n: int) -> np.ndarray:
+    low, high = config.distance_m
+    if not config.log_uniform_distance:
+        return rng.uniform(low, high, n) * 1000.0
+    if low <= 0 or high < low:
+        raise ValueError(f"distance_m must be an increasing positive range for log_uniform_distance, got {config.distance_m}")
+    return np.exp(rng.uniform(np.log(low), np.log(high), n)) * 1000.0
 
 
 def _sample_focal(rng: np.random.Generator, config: RigConfig, n: int) -> np.ndarray:

@@ -55,23 +55,23 @@ class Lifter(Protocol):
     def lift(self, keypoints: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray | None = None) -> LiftResult: ...
 
 
-def root_depth_mm(encoded: np.ndarray, keypoints: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray,
+def root_depth_mm(encoded: np.ndarray, ray: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray,
                   config: LifterConfig) -> np.ndarray:
-    """(N,) root depth in mm from the depth output ``raw[:, 0]``."""
+    """(N,) root depth in mm from the depth output ``raw[:, 0]``; ``ray``: the (N, J, 2) input rays."""
     encoded = encoded.astype(np.float64)
     if config.depth_output == "log_size":
-        sigma = observed_statistics(rays(keypoints, intrinsics), visible)[1]
+        sigma = observed_statistics(ray, visible)[1]
         return MM_PER_M * np.exp(encoded) / np.maximum(sigma, MIN_SCALE_RAY)
     if config.depth_output == "canonical":
         return encoded * MM_PER_M / config.f0 * focal_alpha(intrinsics)
     return encoded * MM_PER_M
 
 
-def place_root(relative_mm: np.ndarray, root_z_mm: np.ndarray, keypoints: np.ndarray, intrinsics: np.ndarray,
-               visible: np.ndarray, root: int) -> np.ndarray:
-    """(N, 3) absolute root: eq. 6 on the root's ray if observed, else least squares (module docstring)."""
-    ray = rays(keypoints, intrinsics)  # (N, J, 2)
-    weights = visible.astype(np.float64).copy()
+def place_root(relative_mm: np.ndarray, root_z_mm: np.ndarray, ray: np.ndarray, visible: np.ndarray,
+               root: int) -> np.ndarray:
+    """(N, 3) absolute root from the (N, J, 2) input rays: eq. 6 on the root's ray if observed,
+    else least squares (module docstring)."""
+    weights = visible.astype(np.float64)  # a copy
     pelvis_seen = weights[:, root] > 0
     weights[pelvis_seen] = 0.0
     weights[pelvis_seen, root] = 1.0  # the root's own ray alone: eq. 6 (P_root = 0)
@@ -84,18 +84,24 @@ def place_root(relative_mm: np.ndarray, root_z_mm: np.ndarray, keypoints: np.nda
 
 def decode(raw: np.ndarray, keypoints: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray,
            config: LifterConfig, skeleton: Skeleton) -> LiftResult:
-    """Raw (N, 3J - 2) network output + its input (pixels, (N, 4) intrinsics, (N, J) mask) -> poses in mm."""
-    keypoints = np.nan_to_num(np.asarray(keypoints, dtype=np.float64))
+    """Raw (N, 3J - 2) network output + its input (pixels, (N, 4) intrinsics, (N, J) mask) -> poses in mm.
+    Missing joints' coordinates are not used (NaN or inf there count as 0)."""
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    keypoints = np.where(np.isfinite(keypoints), keypoints, 0.0)
     intrinsics = np.asarray(intrinsics, dtype=np.float64)
     visible = np.asarray(visible, dtype=np.float64)
     raw = np.asarray(raw, dtype=np.float64)
+    ray = rays(keypoints, intrinsics)
     relative = insert_root(raw[:, 1:].reshape(len(raw), -1, 3) * MM_PER_M, skeleton.root)
-    root_z = root_depth_mm(raw[:, 0], keypoints, intrinsics, visible, config)
-    root = place_root(relative, root_z, keypoints, intrinsics, visible, skeleton.root)
+    root_z = root_depth_mm(raw[:, 0], ray, intrinsics, visible, config)
+    root = place_root(relative, root_z, ray, visible, skeleton.root)
     relative, root = relative.astype(np.float32), root.astype(np.float32)
     return LiftResult(relative, root, root[:, None, :] + relative, (root_z / focal_alpha(intrinsics)).astype(np.float32))
 
 
 def insert_root(non_root: np.ndarray, root: int) -> np.ndarray:
     """(N, J-1, 3) -> (N, J, 3) with a zero row at the root index."""
-    return np.insert(non_root, root, 0.0, axis=1)
+    joints = np.zeros((non_root.shape[0], non_root.shape[1] + 1, non_root.shape[2]), dtype=non_root.dtype)
+    joints[:, :root] = non_root[:, :root]
+    joints[:, root + 1:] = non_root[:, root:]
+    return joints

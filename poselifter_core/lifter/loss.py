@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ..camera import MM_PER_M
+from ..camera import MM_PER_M, focal_alpha
 from .model import LifterConfig
 from .normalization import MIN_SCALE_RAY, observed_statistics, rays
 
@@ -17,7 +17,7 @@ def encode_root_depth(root_z_mm: torch.Tensor, keypoints: torch.Tensor, intrinsi
         sigma = observed_statistics(points, visible)[1].clamp_min(MIN_SCALE_RAY)
         return torch.log(root_z_mm / MM_PER_M * sigma)
     if config.depth_output == "canonical":
-        return root_z_mm / torch.sqrt(intrinsics[:, 0] * intrinsics[:, 1]) * config.f0 / MM_PER_M
+        return root_z_mm / focal_alpha(intrinsics) * config.f0 / MM_PER_M
     return root_z_mm / MM_PER_M
 
 

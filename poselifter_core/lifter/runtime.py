@@ -22,6 +22,7 @@ from .config import LifterConfig
 from .decoding import LiftResult, decode
 from .inputs import prepare_input
 from .metadata import lifter_signature, read_lifter_config
+from .weights import cpu_weights_path
 
 
 class LifterRuntime:
@@ -38,13 +39,16 @@ class LifterRuntime:
 
     @classmethod
     def from_onnx(cls, onnx_path: str | Path, backend: str = "auto", checkpoint: str | Path | None = None,
-                  **backend_options: Any) -> "LifterRuntime":
+                  weights: str = "auto", **backend_options: Any) -> "LifterRuntime":
         """An exported lifter (``poselifter export``); ``checkpoint`` only enables the ``torch``
-        backend. ``backend_options`` go to :func:`create_backend` (cache_dir, precision, ...)."""
+        backend. ``weights`` picks what ONNX Runtime runs on the CPU (:mod:`.weights`: by default
+        the int8 variant beside the file, when there is one). ``backend_options`` go to
+        :func:`create_backend` (cache_dir, precision, ...)."""
         config = read_lifter_config(onnx_path)
         factory = (lambda: _torch_lifter(checkpoint)) if checkpoint is not None else None
+        cpu_path = cpu_weights_path(onnx_path, weights) if backend != "torch" else None
         return cls(create_backend(backend, onnx_path, factory, signature=lifter_signature(config), model_name="lifter",
-                                  **backend_options), config)
+                                  cpu_onnx_path=cpu_path, **backend_options), config)
 
     @classmethod
     def from_checkpoint(cls, checkpoint: str | Path, backend: str = "auto", export_dir: str | Path | None = None,

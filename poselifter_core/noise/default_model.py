@@ -2,16 +2,15 @@
 
 No labelled images exist in this project to fit a model, so the default is assembled from
 published numbers and stated assumptions (repeated in the file's ``notes`` and in
-docs/error_model.md). Regenerate the asset with ``python -m poselifter_core.noise.default_model``.
+docs/error_model.md). Regenerate the asset with
+``poselifter fit-error-model --assumed-default -o poselifter_core/assets/error_model_default.yaml``.
 """
 from __future__ import annotations
-
-import argparse
 
 import numpy as np
 
 from ..skeleton import H36M17
-from .error_model import DEFAULT_MODEL_PATH, DEFAULT_WINDOW, ErrorModel
+from .error_model import DEFAULT_WINDOW, ErrorModel
 
 #: Per-joint inlier weights for the H36M-17 order, fitted on Human3.6M detections: MotionBERT,
 #: params/synthetic_noise.pth (Apache-2.0), as quoted in issue 3.
@@ -67,15 +66,3 @@ def build_default_model() -> ErrorModel:
         notes=NOTES,
     )
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write the default 2D error model asset.")
-    parser.add_argument("-o", "--output", default=str(DEFAULT_MODEL_PATH), help="where to write the YAML")
-    args = parser.parse_args(argv)
-    build_default_model().save(args.output)
-    print(f"wrote {args.output}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -7,6 +7,9 @@
 * ``auto``: TensorRT if it imports and a GPU is present, else ONNX Runtime with CUDA, else ONNX
   Runtime on the CPU, else (no usable ONNX file) PyTorch if a module factory was given.
 
+ONNX Runtime on the CPU may run another file than the GPU backends (``cpu_onnx_path``: the
+lifter's int8-weight variant, see :mod:`poselifter_core.lifter.weights`).
+
 Before any backend is made, the ONNX file is checked (:func:`check_model_file`): a shipped file
 against its recorded SHA-256, an export against the weights checksum in its metadata. A file that
 parses but fails these checks is a :class:`BackendError` whatever the setting, never a fallback
@@ -35,7 +38,7 @@ BACKEND_SETTINGS = ("auto", "tensorrt", "onnxruntime", "onnxruntime-cuda", "onnx
 def create_backend(setting: str, onnx_path: str | Path | None, torch_module_factory: Callable[[], "torch.nn.Module"] | None = None,
                    cache_dir: str | Path | None = None, *, signature: Signature | None = None, precision: str = "fp16",
                    max_batch: int = 64, threads: int | None = None, torch_device: str = "cpu",
-                   model_name: str = "model") -> InferenceBackend:
+                   model_name: str = "model", cpu_onnx_path: str | Path | None = None) -> InferenceBackend:
     """The backend for ``setting`` (one of :data:`BACKEND_SETTINGS`).
 
     ``onnx_path`` is the exported model (ONNX Runtime, TensorRT); ``torch_module_factory`` makes
@@ -45,18 +48,20 @@ def create_backend(setting: str, onnx_path: str | Path | None, torch_module_fact
     Without ``cache_dir``, :func:`~.engine_cache.default_cache_dir` is used.
     ``threads`` sets ONNX Runtime's intra-op threads (default: physical cores). A model that
     exists only as ONNX (no ``torch_module_factory``) and whose file is missing raises
-    ``FileNotFoundError``.
+    ``FileNotFoundError``. ``cpu_onnx_path``, when given, is what ONNX Runtime runs on the CPU
+    instead of ``onnx_path`` (same inputs and outputs, e.g. int8 weights).
     """
     if setting not in BACKEND_SETTINGS:
         raise BackendError(f"unknown backend {setting!r}; choose one of {BACKEND_SETTINGS}")
     if torch_module_factory is None and onnx_path is not None and not Path(onnx_path).is_file():
         raise FileNotFoundError(f"{model_name}: no ONNX model file at {onnx_path}")
-    if onnx_path is not None and Path(onnx_path).is_file():
-        check_model_file(onnx_path)
+    for path in (onnx_path, cpu_onnx_path):
+        if path is not None and Path(path).is_file():
+            check_model_file(path)
     candidates = {
         "tensorrt": lambda: _tensorrt(onnx_path, cache_dir, precision, max_batch),
         "onnxruntime-cuda": lambda: _onnxruntime(onnx_path, "cuda", threads),
-        "onnxruntime-cpu": lambda: _onnxruntime(onnx_path, "cpu", threads),
+        "onnxruntime-cpu": lambda: _onnxruntime(cpu_onnx_path or onnx_path, "cpu", threads),
         "torch": lambda: _torch(torch_module_factory, signature, onnx_path, torch_device),
     }
     if setting == "onnxruntime":
@@ -75,7 +80,8 @@ def create_backend(setting: str, onnx_path: str | Path | None, torch_module_fact
             skipped.append(f"{candidate}: {error}")
             continue
         reason = "requested" if strict else f"{setting}; " + ("first choice" if not skipped else "skipped " + "; ".join(skipped))
-        LOG.info("%s: using backend %s (%s)", model_name, backend.name, reason)
+        runs = f" on {Path(cpu_onnx_path).name}" if cpu_onnx_path is not None and candidate == "onnxruntime-cpu" else ""
+        LOG.info("%s: using backend %s%s (%s)", model_name, backend.name, runs, reason)
         return backend
     raise BackendError(f"{model_name}: no backend for setting {setting!r} can run: " + "; ".join(skipped))
 

@@ -11,7 +11,7 @@ tracker lacks, each scaled to about 1 at the edge of plausibility:
   (depth is the lifter's noisiest output, so its tolerance is relative).
 
 A pair beyond a gate, or costing more than ``max_cost``, is never associated. The assignment
-minimising the total cost is scipy's ``linear_sum_assignment`` (Hungarian / Jonker-Volgenant).
+minimising the total cost is :func:`.assignment.min_cost_assignment` (Hungarian / Jonker-Volgenant, numpy).
 """
 from __future__ import annotations
 
@@ -20,11 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .assignment import min_cost_assignment
+from .body import norms
 from .config import TrackerConfig
 
 #: Gates widen by this many standard deviations of a track's own prediction.
 GATE_SIGMAS = 3.0
-#: Stands in for an infeasible pair in the solver's matrix (scipy needs finite entries).
+#: Stands in for an infeasible pair in the solver's matrix (it needs finite entries).
 INFEASIBLE = 1e6
 
 
@@ -45,10 +47,13 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     y1 = np.maximum(a[:, None, 1], b[None, :, 1])
     x2 = np.minimum(a[:, None, 2], b[None, :, 2])
     y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = lambda box: np.clip(box[:, 2] - box[:, 0], 0, None) * np.clip(box[:, 3] - box[:, 1], 0, None)  # noqa: E731
-    union = area(a)[:, None] + area(b)[None, :] - inter
+    inter = np.maximum(x2 - x1, 0.0) * np.maximum(y2 - y1, 0.0)
+    union = _area(a)[:, None] + _area(b)[None, :] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
+def _area(boxes: np.ndarray) -> np.ndarray:
+    return np.maximum(boxes[:, 2] - boxes[:, 0], 0.0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0.0)
 
 
 def cost_matrix(tracks: Candidates, people: Candidates, elapsed_s: np.ndarray, track_std: np.ndarray,
@@ -58,16 +63,16 @@ def cost_matrix(tracks: Candidates, people: Candidates, elapsed_s: np.ndarray, t
     predicted ln(depth) and root direction: a young track, whose velocity is barely known, gets
     gates wider by ``GATE_SIGMAS`` of them."""
     both = tracks.valid[:, None, :] & people.valid[None, :, :]
-    distance = np.linalg.norm(tracks.keypoints[:, None] - people.keypoints[None, :], axis=-1)
+    distance = norms(tracks.keypoints[:, None] - people.keypoints[None, :])
     distance = np.where(both, distance, 0.0)
     diagonal = np.hypot(people.boxes[:, 2] - people.boxes[:, 0], people.boxes[:, 3] - people.boxes[:, 1])
-    shared = both.sum(axis=-1)
-    mean_distance = distance.sum(axis=-1) / np.maximum(shared, 1)
+    shared = np.add.reduce(both, axis=-1)  # the ufunc itself: .sum()'s wrapper costs as much again
+    mean_distance = np.add.reduce(distance, axis=-1) / np.maximum(shared, 1)
     keypoint_cost = np.where(shared > 0, mean_distance / np.maximum(diagonal, 1.0)[None, :], 1.0)
     box_cost = 1.0 - box_iou(tracks.boxes, people.boxes)
 
     travel = config.max_speed_mps * elapsed_s[:, None]
-    lateral = np.linalg.norm(tracks.rays[:, None] - people.rays[None, :], axis=-1) * tracks.depth[:, None]
+    lateral = norms(tracks.rays[:, None] - people.rays[None, :]) * tracks.depth[:, None]
     lateral_gate = travel + config.lateral_tolerance_m + GATE_SIGMAS * (track_std[:, 1] * tracks.depth)[:, None]
     log_depth = np.abs(np.log(tracks.depth)[:, None] - np.log(people.depth)[None, :])
     depth_gate = math.log1p(config.depth_tolerance) + travel / tracks.depth[:, None] + GATE_SIGMAS * track_std[:, :1]
@@ -79,9 +84,8 @@ def cost_matrix(tracks: Candidates, people: Candidates, elapsed_s: np.ndarray, t
 
 def assign(cost: np.ndarray) -> list[tuple[int, int]]:
     """(track, person) pairs of the minimum-cost assignment, feasible pairs only."""
-    from scipy.optimize import linear_sum_assignment  # here: importing the tracking config stays light
-
     if cost.size == 0:
         return []
-    rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, INFEASIBLE))
-    return [(int(r), int(c)) for r, c in zip(rows, cols) if np.isfinite(cost[r, c])]
+    feasible = np.isfinite(cost)
+    rows, cols = min_cost_assignment(np.where(feasible, cost, INFEASIBLE))
+    return [(r, c) for r, c in zip(rows.tolist(), cols.tolist()) if feasible[r, c]]

@@ -25,7 +25,8 @@ class TrackerConfig:
     use_input_ids: bool = setting(True, "A person that arrives with an id (top_down detections, keypoints) keeps it "
                                   "as its track id", live=False)
     id_prefix: str = setting("t", "Generated track ids are <prefix>1, <prefix>2, ... (unique per stream)", live=False)
-    max_speed_mps: float = setting(3.0, "Fastest plausible root speed: gates association in 3D [m/s]",
+    max_speed_mps: float = setting(4.0, "Fastest plausible root speed: gates association in 3D and bounds the "
+                                   "filtered root's speed (filter.limit_root_speed) [m/s]",
                                    low=0.1, high=20.0, live=True)
     lateral_tolerance_m: float = setting(0.3, "Per-frame root x/y noise allowed on top of the motion [m]",
                                          low=0.0, high=5.0, live=True)
@@ -65,23 +66,32 @@ class FilterConfig:
     log_depth: ChannelNoise = field(default_factory=lambda: ChannelNoise(0.12, 0.4))  # ln(root depth)
     root_ray: ChannelNoise = field(default_factory=lambda: ChannelNoise(0.004, 1.0))  # root x / z, y / z
     joints: ChannelNoise = field(default_factory=lambda: ChannelNoise(0.05, 10.0))  # root-relative joints [m]
-    network_depth_weight: float = setting(1.0, "Depth measurement: 1 = the network's; 0 = where the track's bone "
+    reference_fps: float = setting(10.0, "The acceleration stds are for this frame rate; at another rate they scale "
+                                   "with (rate / reference_fps)^2, so the filter smooths and lags by the same number "
+                                   "of frames at every rate (0: the stds hold per second at every rate) [Hz]",
+                                   low=0.0, high=1000.0, live=False)
+    network_depth_weight: float = setting(0.3, "Depth measurement: 1 = the network's; 0 = where the track's bone "
                                           "lengths match the 2D size (its scale still follows the network slowly)",
                                           low=0.0, high=1.0, live=False)
     bone_window: int = setting(45, "Frames whose median bone lengths are the track's skeleton", low=1, high=10000,
                                live=False)
-    bone_bias_time_s: float = setting(2.0, "Time constant of the network / bone-length depth ratio [s]",
+    bone_bias_time_s: float = setting(1000.0, "Time constant of the network / bone-length depth ratio [s]",
                                       low=1e-3, high=1e6, live=False)
     enforce_bone_lengths: bool = setting(True, "Rescale the filtered bones to the track's lengths", live=False)
     unobserved_joint_std_factor: float = setting(3.0, "A joint not seen in this frame is updated with the network's "
                                                  "guess at this times the noise", low=1.0, high=1e6, live=False)
     outlier_sigmas: float = setting(3.0, "Innovations beyond this many standard deviations are down-weighted",
                                     low=0.5, high=1e6, live=False)
-    flip_angle_deg: float = setting(100.0, "A torso facing change beyond this contradicts the track (a left/right "
+    flip_angle_deg: float = setting(120.0, "A torso facing change beyond this contradicts the track (a left/right "
                                     "or depth flip) [deg]; 180: never", low=0.0, high=180.0, live=False)
-    flip_accept_frames: int = setting(5, "A contradiction lasting this many frames is real (the track began on a "
-                                      "flip, or the person turned faster than flip_angle_deg per frame)",
+    flip_accept_frames: int = setting(1, "A contradiction is swapped / mirrored back (or damped) for this many frames "
+                                      "minus one, then followed, turned at max_turn_deg_per_s (1: always followed)",
                                       low=1, high=1000, live=False)
+    max_turn_deg_per_s: float = setting(1000.0, "A followed contradiction turns the published pose no faster than "
+                                        "this (a body's turn rate) [deg/s]",
+                                        low=1.0, high=1e6, live=False)
+    limit_root_speed: bool = setting(True, "The root moves no faster than tracker.max_speed_mps between frames "
+                                     "(steps and velocity); a true jump is then followed at that speed", live=False)
     reset_gap_s: float = setting(0.5, "A track re-identified after a longer gap restarts its filter [s]",
                                  low=0.0, high=60.0, live=False)
 

@@ -16,7 +16,9 @@ Both methods see exactly the same lifted people: "per-frame" is the cascade's ou
 """
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,7 +40,7 @@ from .metrics import (
     second_difference,
     shift_errors,
 )
-from .sequences import NoiseConfig, SequenceCamera, crossing_scene, detector_noise, play_clip
+from .sequences import NoiseConfig, Sequence, SequenceCamera, crossing_scene, detector_noise, play_clip
 from .tracker import Tracker
 
 METHODS = ("per-frame", "tracked+filtered")
@@ -126,19 +128,17 @@ def _as_array(people: list[Person3D | None], frames: int, joints: int) -> tuple[
     return out, present
 
 
-def evaluate_clips(cascade: Pose3DEstimator, config: SequenceEvalConfig, model: ErrorModel) -> list[dict]:
-    """One row per (fps, camera, method), frame-weighted over the clips; the lag from the shift
-    error curves summed over the clips' longest runs."""
+def lifted_clips(cascade: Pose3DEstimator, config: SequenceEvalConfig,
+                 model: ErrorModel) -> Iterator[tuple[float, str, Sequence, list[list[Person3D]]]]:
+    """(fps, camera, sequence, lifted people per frame) of each held-out clip as
+    :func:`evaluate_clips` plays it (the same order, the same noise)."""
     clips = [c for c in load_world_mocap(config.mocap, splits=[config.split])
              if (len(c.joints) - 1) / c.fps >= config.min_clip_s]
     if not clips:
         raise ValueError(f"no {config.split} clip of {config.mocap} lasts min_clip_s = {config.min_clip_s} s")
     rng = np.random.default_rng(config.seed)
-    rows = []
     for fps in config.fps:
         for camera_kind in config.cameras:
-            per_method: dict[str, list[dict]] = {m: [] for m in METHODS}
-            spent = person_frames = 0.0
             for clip in clips:
                 sequence = play_clip(clip, fps, config.camera, camera_kind == "orbiting", float(rng.uniform(-180, 180)))
                 if sequence is None:
@@ -148,14 +148,25 @@ def evaluate_clips(cascade: Pose3DEstimator, config: SequenceEvalConfig, model: 
                 by_frame: list[list[Person3D]] = [[] for _ in range(len(keypoints))]
                 for person in lifted:
                     by_frame[int(person.id)].append(person)
-                tracked, seconds = track(by_frame, sequence.intrinsics, fps, config.tracking)
-                spent, person_frames = spent + seconds, person_frames + len(lifted)
-                for method, people in zip(METHODS, (by_frame, tracked)):
-                    pred, present = _as_array([p[0] if p else None for p in people], *sequence.joints.shape[:2])
-                    per_method[method].append(sequence_metrics(pred, sequence.joints, present))
-            for method, results in per_method.items():
-                rows.append({"fps": fps, "camera": camera_kind, "method": method, "clips": len(results),
-                             **_combine(results), "tracker_ms_per_person": 1000 * spent / max(person_frames, 1)})
+                yield fps, camera_kind, sequence, by_frame
+
+
+def evaluate_clips(cascade: Pose3DEstimator, config: SequenceEvalConfig, model: ErrorModel) -> list[dict]:
+    """One row per (fps, camera, method), frame-weighted over the clips; the lag from the shift
+    error curves summed over the clips' longest runs."""
+    rows = []
+    for (fps, camera_kind), played in itertools.groupby(lifted_clips(cascade, config, model), key=lambda c: c[:2]):
+        per_method: dict[str, list[dict]] = {m: [] for m in METHODS}
+        spent = person_frames = 0.0
+        for _, _, sequence, by_frame in played:
+            tracked, seconds = track(by_frame, sequence.intrinsics, fps, config.tracking)
+            spent, person_frames = spent + seconds, person_frames + sum(map(len, by_frame))
+            for method, people in zip(METHODS, (by_frame, tracked)):
+                pred, present = _as_array([p[0] if p else None for p in people], *sequence.joints.shape[:2])
+                per_method[method].append(sequence_metrics(pred, sequence.joints, present))
+        for method, results in per_method.items():
+            rows.append({"fps": fps, "camera": camera_kind, "method": method, "clips": len(results),
+                         **_combine(results), "tracker_ms_per_person": 1000 * spent / max(person_frames, 1)})
     return rows
 
 

@@ -10,6 +10,8 @@ detection cannot throw the track.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .config import ChannelNoise
@@ -21,24 +23,27 @@ class ConstantVelocityKalman:
     :class:`~.config.ChannelNoise` per group, with the group sizes in ``sizes``."""
 
     def __init__(self, initial: np.ndarray, noises: list[ChannelNoise], sizes: list[int],
-                 outlier_sigmas: float = 3.0) -> None:
+                 outlier_sigmas: float = 3.0, q_scale: float = 1.0) -> None:
         self.value = np.asarray(initial, dtype=np.float64).ravel().copy()
         if sum(sizes) != self.value.size or len(noises) != len(sizes):
             raise ValueError(f"{self.value.size} channels but groups of {sizes} with {len(noises)} noises")
         self.velocity = np.zeros_like(self.value)
         self.r = np.repeat([n.measurement_std ** 2 for n in noises], sizes)
         self.q = np.repeat([n.acceleration_std ** 2 for n in noises], sizes)
-        # Start: position known to the measurement noise, velocity to what one second at the
-        # acceleration std gives (a new track does not fly off on its first noisy steps).
+        # multiplies every channel's acceleration variance: PoseFilter's frame-rate scaling, where a
+        # time T at the reference rate is T / sqrt(q_scale) here
+        self.q_scale = q_scale
+        # Start: position known to the measurement noise, velocity to what one (reference) second at
+        # the acceleration std gives (a new track does not fly off on its first noisy steps).
         self.p00 = self.r.copy()
         self.p01 = np.zeros_like(self.value)
-        self.p11 = self.q.copy()
+        self.p11 = self.q * math.sqrt(q_scale)
         self.outlier_sigmas = outlier_sigmas
 
     def predict(self, dt: float) -> None:
         if dt <= 0:
             return
-        q, dt2 = self.q, dt * dt
+        q, dt2 = self.q * self.q_scale, dt * dt
         self.value += self.velocity * dt
         self.p00 += 2 * dt * self.p01 + dt2 * self.p11 + q * (dt2 * dt2 / 4)
         self.p01 += dt * self.p11 + q * (dt2 * dt / 2)
@@ -52,7 +57,7 @@ class ConstantVelocityKalman:
         """Standard deviation of :meth:`predicted` (the filter's own uncertainty, no measurement noise)."""
         dt = max(dt, 0.0)
         variance = (self.p00[channels] + 2 * dt * self.p01[channels] + dt * dt * self.p11[channels]
-                    + self.q[channels] * dt ** 4 / 4)
+                    + self.q_scale * self.q[channels] * dt ** 4 / 4)
         return np.sqrt(np.maximum(variance, 0.0))
 
     def update(self, measurement: np.ndarray, inflate: np.ndarray | float = 1.0) -> None:

@@ -17,6 +17,7 @@ One :class:`Tracker` per stream (a video, a bag's image topic, the node's camera
 from __future__ import annotations
 
 import itertools
+import statistics
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,8 @@ if TYPE_CHECKING:  # the cascade pulls in torch; FrameConfig (imported by the la
     from ..cascade import CascadeResult, Person3D
 
 NEW, TRACKED, COASTING = "new", "tracked", "coasting"
+#: Frames whose median interval is the stream's frame interval (the filter's frame rate).
+FRAME_INTERVAL_WINDOW = 10
 
 
 class Prediction(NamedTuple):
@@ -68,6 +71,7 @@ class Tracker:
         self.tracks: dict[str, Track] = {}
         self._numbers = itertools.count(1)
         self.last_time_s: float | None = None
+        self._intervals: deque = deque(maxlen=FRAME_INTERVAL_WINDOW)  # the stream's recent frame intervals [s]
         self.flips_corrected = 0
         self.resets = 0  # times the stream's clock went backwards and every track was dropped
 
@@ -80,7 +84,10 @@ class Tracker:
         started = time.perf_counter()
         if self.last_time_s is not None and time_s <= self.last_time_s:
             self.tracks.clear()
+            self._intervals.clear()
             self.resets += 1
+        elif self.last_time_s is not None:
+            self._intervals.append(time_s - self.last_time_s)
         self.last_time_s = time_s
         gap = self.config.tracker.max_gap_s
         self.tracks = {t: track for t, track in self.tracks.items() if time_s - track.last_seen_s <= gap}
@@ -101,6 +108,11 @@ class Tracker:
                     if t not in published]
         result.people = out
         result.timings_ms["tracking"] = 1000 * (time.perf_counter() - started)
+
+    def _frame_interval(self) -> float | None:
+        """The stream's frame interval: the median of the recent ones (a dropped frame or a burst
+        does not change the rate); None before the second frame."""
+        return float(statistics.median(self._intervals)) if self._intervals else None  # np.median's value, 20x cheaper
 
     def _keeps_input_id(self, person: Person3D) -> bool:
         """Whether a person's own id names a new track (an id already in use is not taken twice)."""
@@ -144,7 +156,7 @@ class Tracker:
                 return track_id
 
     def _birth(self, track_id: str, person: Person3D, intrinsics: Intrinsics, time_s: float) -> Person3D:
-        pose_filter = PoseFilter(self.config.filter, measurement(person, intrinsics), time_s)
+        pose_filter = PoseFilter(self.config.filter, measurement(person, intrinsics), time_s, self._frame_interval())
         track = Track(track_id, pose_filter, person, time_s, trail=deque(maxlen=self.config.tracker.trail_length))
         self.tracks[track_id] = track
         return self._publish(track, person, NEW)
@@ -152,10 +164,10 @@ class Tracker:
     def _continue(self, track: Track, person: Person3D, intrinsics: Intrinsics, time_s: float) -> Person3D:
         seen = measurement(person, intrinsics)
         if time_s - track.last_seen_s > self.config.filter.reset_gap_s:
-            track.filter.reset(seen, time_s)
+            track.filter.reset(seen, time_s, self._frame_interval())
             filtered = None
         else:
-            filtered = track.filter.update(seen, time_s)
+            filtered = track.filter.update(seen, time_s, self._frame_interval(), self.config.tracker.max_speed_mps)
             self.flips_corrected += filtered.flip != "none"
         track.last_seen_s = time_s
         if filtered is None or not self.config.filter.enabled:

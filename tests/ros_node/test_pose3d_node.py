@@ -46,7 +46,8 @@ def test_keypoints_mode_known_answer(probe, start_node):
     stamp = sent[-1].header.stamp.sec * 10**9 + sent[-1].header.stamp.nanosec
 
     reply = probe.messages(SKELETONS)[0]
-    assert "lifter: using backend onnxruntime-cpu (requested)" in node.log()  # the choice reaches the ROS log
+    # the choice reaches the ROS log; on the CPU the node runs the int8-weight variant by default (#16)
+    assert "lifter: using backend onnxruntime-cpu on poselifter_default.int8.onnx (requested)" in node.log()
     assert reply.header.frame_id == FRAME_ID
     assert reply.header.stamp.sec * 10**9 + reply.header.stamp.nanosec == stamp
     assert [s.id for s in reply.skeletons] == [f"person{i}" for i in range(len(picks))]

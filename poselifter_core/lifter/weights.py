@@ -1,0 +1,71 @@
+"""Which weights of an exported lifter run on the CPU: fp32, or its int8-weight variant beside it.
+
+``poselifter export --int8`` writes ``<name>.int8.onnx`` beside ``<name>.onnx``: the same network
+with int8 weights (dynamic quantisation, per output channel), about 4x smaller, several times
+faster at batch 1 on a CPU, and within 1 mm MPJPE of fp32 for the shipped lifter (its record and
+``tests/test_shipped_model.py``). The int8 file records the SHA-256 of the graph (network and
+weights) of the fp32 file it was quantised from (:data:`META_QUANTIZED_FROM`), so a variant left
+over from another model is never used for this one.
+
+The setting (``cascade.lifter_weights``, ``--lifter-weights``):
+
+* ``auto`` (default): ONNX Runtime on the CPU runs the int8 variant when one derived from this
+  very fp32 file is beside it, else fp32;
+* ``fp32``: always the fp32 file;
+* ``int8``: as ``auto``, but a missing or foreign variant is an error.
+
+GPU backends (TensorRT, ONNX Runtime CUDA) always run the fp32 file: dynamic int8 quantisation is
+a CPU kernel. Reading the choice needs neither torch nor ``onnx`` (the run-time path, #16); the
+variant is made at export time only, never while running.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ..runtime.backend import BackendError
+from ..runtime.onnx_metadata import graph_digest, read_metadata
+
+LOG = logging.getLogger(__name__)
+
+LIFTER_WEIGHTS = ("auto", "fp32", "int8")
+INT8_SUFFIX = ".int8.onnx"
+#: Metadata key of an int8 variant: the :func:`~..runtime.onnx_metadata.graph_digest` of its fp32 source.
+META_QUANTIZED_FROM = "poselifter.quantized_from_graph_sha256"
+
+
+def int8_path(onnx_path: str | Path) -> Path:
+    """Where the int8 variant of ``onnx_path`` lives (``a.onnx`` -> ``a.int8.onnx``)."""
+    return Path(onnx_path).with_suffix(INT8_SUFFIX)
+
+
+def variant_problem(variant: Path, onnx_path: str | Path) -> str:
+    """Why ``variant`` is not the int8 variant of ``onnx_path`` ("" when it is)."""
+    if not variant.is_file():
+        return f"no int8 variant at {variant} (make it with 'poselifter export --int8 {onnx_path}')"
+    try:
+        recorded = read_metadata(variant).get(META_QUANTIZED_FROM)
+        source = graph_digest(onnx_path)
+    except BackendError as error:
+        return str(error)
+    if recorded is None or recorded != source:
+        return f"{variant} was not quantised from {onnx_path} (its recorded source weights differ)"
+    return ""
+
+
+def cpu_weights_path(onnx_path: str | Path, weights: str = "auto") -> Path | None:
+    """The file ONNX Runtime on the CPU should run for the fp32 lifter ``onnx_path`` under the
+    ``weights`` setting: its int8 variant, or ``None`` for the fp32 file itself."""
+    if weights not in LIFTER_WEIGHTS:
+        raise ValueError(f"lifter weights must be one of {LIFTER_WEIGHTS}, got {weights!r}")
+    if weights == "fp32" or Path(onnx_path).name.endswith(INT8_SUFFIX):
+        return None
+    variant = int8_path(onnx_path)
+    problem = variant_problem(variant, onnx_path)
+    if not problem:
+        return variant
+    if weights == "int8":
+        raise BackendError(f"lifter weights 'int8': {problem}")
+    if variant.is_file():
+        LOG.warning("lifter: not using %s on the CPU (%s); running the fp32 weights", variant, problem)
+    return None

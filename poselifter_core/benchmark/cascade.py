@@ -20,15 +20,14 @@ from __future__ import annotations
 import os
 import resource
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..lifter.weights import INT8_SUFFIX
-from .timing import cpu_name, seconds
+from ..lifter.weights import INT8_SUFFIX, fp32_path
+from .timing import cpu_name, interleaved_median_ms, seconds
 
 
 def sgemm_gflops(threads: int, size: int = 512, repeats: int = 50) -> float:
@@ -191,9 +190,8 @@ def network_rows(cascade, size: tuple[int, int], gflops: float, bandwidth: float
     if path is not None and Path(path).name.endswith(INT8_SUFFIX):  # the int8 variant: also the fp32 file it stands for
         from ..runtime.onnxruntime_backend import OnnxRuntimeBackend
 
-        source = Path(path).with_name(Path(path).name[:-len(INT8_SUFFIX)] + ".onnx")
-        timed = {f"{backend.name}, int8 weights": backend, f"{backend.name}, fp32 weights": OnnxRuntimeBackend(source)}
-    medians = _interleaved_medians({name: (lambda b=b: b.run(inputs)) for name, b in timed.items()})
+        timed = {f"{backend.name}, int8 weights": backend, f"{backend.name}, fp32 weights": OnnxRuntimeBackend(fp32_path(path))}
+    medians = interleaved_median_ms({name: (lambda b=b: b.run(inputs)) for name, b in timed.items()})
     for name, timed_backend in timed.items():
         file = getattr(timed_backend, "path", None)
         if file is None:
@@ -206,17 +204,6 @@ def network_rows(cascade, size: tuple[int, int], gflops: float, bandwidth: float
     rows += ["", f"Lift stage beyond the lifter network (checks, layout, decoding): "
                  f"{lift_stage_ms - medians[next(iter(timed))]:.2f} ms per frame (stage median minus network median)."]
     return rows
-
-
-def _interleaved_medians(calls: dict[str, Callable[[], object]], rounds: int = 10, per_round: int = 20) -> dict[str, float]:
-    """Median ms of each call, timed in alternating blocks (order reversed every round), so every
-    call sees the same moments of a shared machine."""
-    times: dict[str, list[float]] = {name: [] for name in calls}
-    names = list(calls)
-    for index in range(rounds):
-        for name in names if index % 2 == 0 else names[::-1]:
-            times[name].extend(seconds(calls[name], per_round))
-    return {name: 1000 * float(np.median(values)) for name, values in times.items()}
 
 
 def cascade_report(cascade, photo: np.ndarray, people_counts: tuple[int, ...] = (1, 3, 6), repeats: int = 30,

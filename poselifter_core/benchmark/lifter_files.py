@@ -6,7 +6,7 @@ them. Two times per file and batch size: the network call alone, and ``lift`` (i
 the network and the numpy decoding: the lifter's whole cost per frame in the cascade).
 
 The files are timed in interleaved rounds (each round times every file once, ``repeats`` calls
-after warm-up), so that a shared machine's load changes hit every file alike; the report gives
+after warm-up, the order reversed every round), so that a shared machine's load changes hit every file alike; the report gives
 the median over all calls and each file's ratio to the first.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 from ..lifter.export import random_lifter_inputs
 from ..lifter.runtime import LifterRuntime
-from .timing import cpu_name, seconds
+from .timing import cpu_name, interleaved_median_ms
 
 
 def _timed_calls(runtime: LifterRuntime, batch: int, rng: np.random.Generator):
@@ -40,14 +40,10 @@ def lifter_files_report(paths: list[str | Path], batches: tuple[int, ...] = (1, 
     # each file as given: weights="fp32" keeps an int8 variant beside a file from standing in for it
     runtimes = [LifterRuntime.from_onnx(path, "onnxruntime-cpu", weights="fp32", threads=threads) for path in paths]
     rng = np.random.default_rng(0)
-    calls = {(i, b): _timed_calls(r, b, rng) for i, r in enumerate(runtimes) for b in batches}
-    times: dict[tuple[int, int, int], list[np.ndarray]] = {(i, b, k): [] for (i, b) in calls for k in (0, 1)}
+    calls = {(i, b, k): call for i, r in enumerate(runtimes) for b in batches
+             for k, call in enumerate(_timed_calls(r, b, rng))}
     load_before = os.getloadavg()
-    for _ in range(rounds):
-        for (i, b), pair in calls.items():
-            for k, call in enumerate(pair):
-                times[i, b, k].append(seconds(call, repeats, warmup=3))
-    median = {key: 1000 * float(np.median(np.concatenate(parts))) for key, parts in times.items()}
+    median = interleaved_median_ms(calls, rounds, repeats, warmup=3)
     load_after = os.getloadavg()
     lines = [f"Machine: {cpu_name()}, {os.cpu_count()} logical cores; ONNX Runtime CPU, threads: "
              f"{threads or 'its default (physical cores)'}; load average {load_before[0]:.2f} before, "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import numpy as np
 
@@ -37,6 +37,19 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 5,
                    synchronize: Callable[[], None] | None = None) -> float:
     """Median of :func:`seconds`."""
     return float(np.median(seconds(fn, repeats, warmup, synchronize)))
+
+
+def interleaved_median_ms(calls: dict[Hashable, Callable[[], object]], rounds: int = 10, per_round: int = 20,
+                          warmup: int = 2) -> dict[Hashable, float]:
+    """Median ms of each of ``calls`` (name -> callable), timed in alternating blocks of
+    ``per_round`` calls (the order reversed every round), so every call sees the same moments of a
+    shared machine."""
+    times: dict[Hashable, list[np.ndarray]] = {name: [] for name in calls}
+    names = list(calls)
+    for index in range(rounds):
+        for name in names if index % 2 == 0 else names[::-1]:
+            times[name].append(seconds(calls[name], per_round, warmup))
+    return {name: 1000 * float(np.median(np.concatenate(parts))) for name, parts in times.items()}
 
 
 def cpu_name() -> str:

@@ -24,7 +24,7 @@ import logging
 from pathlib import Path
 
 from ..runtime.backend import BackendError
-from ..runtime.onnx_metadata import graph_digest, read_metadata
+from ..runtime.onnx_metadata import META_WEIGHTS_SHA256, graph_digest, read_metadata
 
 LOG = logging.getLogger(__name__)
 
@@ -39,13 +39,25 @@ def int8_path(onnx_path: str | Path) -> Path:
     return Path(onnx_path).with_suffix(INT8_SUFFIX)
 
 
+def fp32_path(variant: str | Path) -> Path:
+    """The fp32 file an int8 variant stands for (``a.int8.onnx`` -> ``a.onnx``; inverse of :func:`int8_path`)."""
+    variant = Path(variant)
+    if not variant.name.endswith(INT8_SUFFIX):
+        raise ValueError(f"{variant} is not named like an int8 variant (*{INT8_SUFFIX})")
+    return variant.with_name(variant.name[:-len(INT8_SUFFIX)] + ".onnx")
+
+
 def variant_problem(variant: Path, onnx_path: str | Path) -> str:
-    """Why ``variant`` is not the int8 variant of ``onnx_path`` ("" when it is)."""
+    """Why ``variant`` is not the int8 variant of ``onnx_path`` ("" when it is).
+
+    The source's graph digest is the one its export recorded (``META_WEIGHTS_SHA256``) when there
+    is one: loading the source checks that record against its graph anyway
+    (:func:`~..runtime.factory.check_model_file`), so the 17 MB graph is not hashed twice per start."""
     if not variant.is_file():
         return f"no int8 variant at {variant} (make it with 'poselifter export --int8 {onnx_path}')"
     try:
         recorded = read_metadata(variant).get(META_QUANTIZED_FROM)
-        source = graph_digest(onnx_path)
+        source = read_metadata(onnx_path).get(META_WEIGHTS_SHA256) or graph_digest(onnx_path)
     except BackendError as error:
         return str(error)
     if recorded is None or recorded != source:

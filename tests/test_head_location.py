@@ -7,8 +7,15 @@ import pytest
 
 from poselifter_core.camera import Intrinsics
 from poselifter_core.cascade import CascadeConfig, Pose3DEstimator
-from poselifter_core.head_location import (FACE_INDICES, HEAD_SIZE_LOG_STD, HEAD_TEMPLATE, KEYPOINT_NOISE_PX,
-                                           MAX_PITCH_DEG, PLACEMENT_LOG_STD, locate_head)
+from poselifter_core.head_location import (
+    FACE_INDICES,
+    HEAD_SIZE_LOG_STD,
+    HEAD_TEMPLATE,
+    KEYPOINT_NOISE_PX,
+    MAX_PITCH_DEG,
+    PLACEMENT_LOG_STD,
+    locate_head,
+)
 from poselifter_core.infer import result_to_dict
 from poselifter_core.pose2d.base import Person2D
 from poselifter_core.rosmsg.detections3d import HEAD_ONLY_CLASS, PERSON_CLASS, detection3d_array

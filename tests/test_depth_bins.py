@@ -2,12 +2,18 @@
 import numpy as np
 import pytest
 
-from conftest import REST_POSE
-from poselifter_core.benchmark.depth_bins import (bin_edges, body_size_mm, mean_with_2se, render_per_bin,
-                                                  size_oracle_root)
+from poselifter_core.benchmark.depth_bins import (
+    bin_edges,
+    body_size_mm,
+    mean_with_2se,
+    render_per_bin,
+    size_oracle_root,
+)
 from poselifter_core.data.rig import RigConfig
 from poselifter_core.data.world_mocap import load_world_mocap
 from poselifter_core.skeleton import H36M17
+
+from conftest import REST_POSE
 
 
 def test_bin_edges_start_at_the_rig_minimum_and_follow_multiples_of_the_width():

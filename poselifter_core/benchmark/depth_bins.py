@@ -72,7 +72,7 @@ def body_size_mm(joints: np.ndarray, skeleton: Skeleton) -> np.ndarray:
 def size_oracle_root(root: np.ndarray, assumed_size_mm: np.ndarray | float, truth: np.ndarray,
                      skeleton: Skeleton) -> np.ndarray:
     """The root (N, 3) as if the body had its true size instead of ``assumed_size_mm``."""
-    return root * (body_size_mm(truth, skeleton) / assumed_size_mm)[:, None]
+    return root * (body_size_mm(truth, skeleton) / np.maximum(assumed_size_mm, 1.0))[:, None]  # 1 mm floor: no division by 0
 
 
 def mean_with_2se(values: np.ndarray, signed: bool = True) -> str:

@@ -145,6 +145,7 @@ def test_evaluate_partial_bodies_tables_old_and_new_side_by_side(mocap_file, tmp
     assert len(missing) == 1 and " | n/a | " in missing[0]  # the old lifter takes no missing joints
     roots = report[report.index("### Learned root"):report.index("### Missing")].splitlines()
     assert "| new/lifter learned, oracle vs training mean |" in roots[4]  # train_data gives the training mean
+    assert "| old/lifter learned, signed depth error % |" in roots[4]
     assert len([line for line in roots if line.startswith(("| s3 |", "| all |"))]) == 2
     test_table, per_bin = report[report.index("### Signed root depth error"):].split("samples rendered in every bin")
 

@@ -102,12 +102,14 @@ def accuracy_report(lifters: dict[str, Lifter], data: PoseSet, keypoints: np.nda
     roots = {n: root_scores(lifter, keypoints, data, train_size_mm) for n, lifter in lifters.items()}
     size = body_size_mm(data.joints_3d, data.skeleton)
     columns = {f"{n} {kind}": scores for n in names for kind, scores in roots[n].items()}
-    lines += ["| subject | n | true size vs training mean | " + " | ".join(columns) + " |",
-              "|---|---:|---:|" + "---:|" * len(columns)]
+    lines += ["| subject | n | true size vs training mean | " + " | ".join(f"{n} learned, signed depth error %"
+                                                                          for n in names)
+              + " | " + " | ".join(columns) + " |", "|---|---:|---:|" + "---:|" * (len(names) + len(columns))]
     for subject in sorted(set(data.subject)) + ["all"]:
         mask = np.ones(len(data), bool) if subject == "all" else data.subject == subject
         relative_size = "" if train_size_mm is None else f"{100 * (np.median(size[mask]) / train_size_mm - 1):+.1f} %"
-        cells = [f"{s.mean(mask)['MRPE %']:.2f}" for s in columns.values()]
+        signed = [f"{roots[n]['learned'].mean(mask)['depth error %']:+.1f}" for n in names]
+        cells = signed + [f"{s.mean(mask)['MRPE %']:.2f}" for s in columns.values()]
         lines.append(f"| {subject} | {int(mask.sum())} | {relative_size} | " + " | ".join(cells) + " |")
     lines += ["", "### Missing joints (of the 2D stage's 13; derived joints follow)", "",
               "Samples the lifting rule rejects (fewer than "

@@ -20,7 +20,11 @@ lifted into a silently wrong 3D pose:
   frame than ``plausibility.max_people``).
 
 Each skipped person is listed in ``CascadeResult.skipped_people`` with its box, score, id and
-reason, and counted per reason in ``CascadeResult.skipped``.
+reason, and counted per reason in ``CascadeResult.skipped``. A person skipped for too few observed
+joints who shows at least ``min_face_keypoints`` of nose, eyes and ears gets a head position
+(``SkippedPerson.head``, :mod:`.head_location`: from the face's image size and a head-size prior,
+with a depth interval) when ``locate_heads`` is on; such a person stays skipped (not lifted, no
+skeleton) and is counted in ``CascadeResult.head_only``.
 
 Every joint of a lifted person says whether it was observed (``Person3D.valid`` True: its 3D
 position follows its 2D keypoint) or inferred (False: missing in 2D, occluded, outside the image
@@ -39,6 +43,7 @@ import numpy as np
 
 from .camera import MM_PER_M, Intrinsics
 from .distortion import Distortion, undistort_points
+from .head_location import HeadLocation, locate_head
 from .lifter.decoding import Lifter
 from .lifter.inputs import observed_statistics
 from .lifter.weights import LIFTER_WEIGHTS
@@ -46,6 +51,7 @@ from .plausibility import REASON_CAP, PlausibilityConfig, cap_boxes, cap_people,
 from .pose2d.base import Person2D, Pose2DEstimator, check_image
 from .pose2d.layout import LayoutConversion, to_h36m17_all
 from .settings import setting
+from .skeleton import COCO17
 from .visibility import VisibilityRule
 
 
@@ -70,6 +76,10 @@ class CascadeConfig:
                                 "neck distance above the neck (pose2d/layout.py)", low=0.0, high=2.0)
     hip_width_scale: float = setting(1.0, "COCO-17 -> H36M-17: below 1 pulls COCO's hips toward the pelvis centre "
                                      "(pose2d/layout.py)", low=0.1, high=3.0)
+    locate_heads: bool = setting(True, "A person skipped for too few body joints who shows enough face keypoints gets "
+                                 "a head position from the face's size and a head-size prior (head-only: no "
+                                 "skeleton; poselifter_core/head_location.py)")
+    min_face_keypoints: int = setting(3, "Face keypoints (of nose, eyes, ears) observed to locate a head", low=3, high=5)
     plausibility: PlausibilityConfig = field(default_factory=PlausibilityConfig)
 
 
@@ -101,6 +111,7 @@ class SkippedPerson:
     score: float
     reason: str
     id: str = ""
+    head: HeadLocation | None = None  # head-only position (locate_heads), None when not located
 
 
 @dataclass
@@ -112,11 +123,16 @@ class CascadeResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     skipped_people: list[SkippedPerson] = field(default_factory=list)
 
-    def skip(self, person: Person2D, reason: str) -> None:
-        """Record ``person`` as skipped for ``reason`` (listed and counted)."""
+    def skip(self, person: Person2D, reason: str, head: HeadLocation | None = None) -> None:
+        """Record ``person`` as skipped for ``reason`` (listed and counted), with its ``head`` if located."""
         self.skipped_people.append(SkippedPerson(np.asarray(person.box, dtype=np.float64), float(person.score),
-                                                 reason, person.id))
+                                                 reason, person.id, head))
         self.skipped[reason] += 1
+
+    @property
+    def head_only(self) -> list[SkippedPerson]:
+        """The skipped people with a head position."""
+        return [p for p in self.skipped_people if p.head is not None]
 
 
 class Pose3DEstimator:
@@ -179,7 +195,7 @@ class Pose3DEstimator:
         result = CascadeResult([], intrinsics, assumed)
         gates = self.config.plausibility
         with np.errstate(over="ignore", invalid="ignore"):  # huge coordinates: the input gate rejects them
-            kept = self._select(people, result)
+            kept = self._select(people, result, None if assumed else distortion, max(image_size))
         keypoints = np.stack([p.keypoints for p, _ in kept]) if kept else np.zeros((0, 17, 2))
         masks = np.stack([v for _, v in kept]) if kept else np.zeros((0, 17), bool)
         if kept:
@@ -227,16 +243,19 @@ class Pose3DEstimator:
         ok = np.array([reason is None for reason in reasons], dtype=bool)
         return ([entry for entry, good in zip(kept, ok) if good], *(array[ok] for array in arrays))
 
-    def _select(self, people: list[Person2D], result: CascadeResult) -> list[tuple[Person2D, np.ndarray]]:
-        """The people to lift (H36M-17, observed-joint mask); the others go to ``result.skip``."""
+    def _select(self, people: list[Person2D], result: CascadeResult, distortion: Distortion | None,
+                long_side: int) -> list[tuple[Person2D, np.ndarray]]:
+        """The people to lift (H36M-17, observed-joint mask); the others go to ``result.skip``,
+        those with too few joints with their head located in ``result.intrinsics`` (``distortion``:
+        the raw image's lens, as in :meth:`lift_people`; ``long_side``: the image's, in pixels)."""
         kept = []
         converted_all = to_h36m17_all(people, self.layout)
         for person, (converted, valid), scale in zip(people, converted_all, _observed_scales(converted_all)):
-            reason = None
+            reason, head = None, None
             if person.score < self.config.min_person_score:
                 reason = "low person score"
             elif (rule := self.rule.reason(valid)) is not None:
-                reason = rule
+                reason, head = rule, self._head(person, result.intrinsics, distortion, long_side)
             elif not self.takes_mask and not np.isfinite(converted.keypoints).all():
                 reason = "model takes no missing joints"
             elif scale < 1.0:
@@ -244,8 +263,20 @@ class Pose3DEstimator:
             if reason is None:
                 kept.append((converted, valid))
             else:
-                result.skip(person, reason)
+                result.skip(person, reason, head)
         return kept
+
+    def _head(self, person: Person2D, intrinsics: Intrinsics, distortion: Distortion | None,
+              long_side: int) -> HeadLocation | None:
+        """The head of a COCO-17 person too incomplete to lift, when ``locate_heads`` is on and the
+        head lies within the plausibility gates' depths. The keypoints' noise is taken in pixels of a
+        ``pose2d_size`` input (the bottom-up 2D stage's; external keypoints are assumed alike)."""
+        if not self.config.locate_heads or person.skeleton.name != COCO17.name:
+            return None
+        head = locate_head(person.keypoints, person.valid(self.config.min_joint_score), intrinsics, distortion,
+                           self.config.min_face_keypoints, long_side / self.config.pose2d_size)
+        gates = self.config.plausibility
+        return head if head is not None and gates.min_depth_m <= head.position_m[2] <= gates.max_depth_m else None
 
 
 def _observed_scales(people: list[tuple[Person2D, np.ndarray]]) -> np.ndarray:

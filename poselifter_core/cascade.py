@@ -266,13 +266,15 @@ class Pose3DEstimator:
         kept = []
         converted_all = to_h36m17_all(people, self.layout)
         for person, (converted, valid), scale in zip(people, converted_all, _observed_scales(converted_all)):
-            if look is not None and self.config.second_look and person.score >= self.config.min_person_score \
-                    and not self.rule.passes(valid):
+            scored = person.score >= self.config.min_person_score
+            rule = self.rule.reason(valid) if scored else None
+            if rule is not None and look is not None and self.config.second_look:
                 converted, valid, scale = self._second_look(look, person, (converted, valid, scale))
+                rule = self.rule.reason(valid)
             reason, head = None, None
-            if person.score < self.config.min_person_score:
+            if not scored:
                 reason = "low person score"
-            elif (rule := self.rule.reason(valid)) is not None:
+            elif rule is not None:
                 reason, head = rule, self._head(person, result.intrinsics, distortion, long_side)
             elif not self.takes_mask and not np.isfinite(converted.keypoints).all():
                 reason = "model takes no missing joints"

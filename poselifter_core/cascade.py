@@ -19,6 +19,12 @@ lifted into a silently wrong 3D pose:
   not finite, not in front of the camera, or at an absurd depth; more people or boxes in one
   frame than ``plausibility.max_people``).
 
+In bottom-up mode (no boxes), a person with too few observed joints first gets a second look
+(``second_look``): the 2D stage on a crop around its box, as in top-down mode, whose keypoints
+replace the first ones when they pass the rule (the person keeps its box, score and id). The
+bottom-up pass sees every person at one input size; a close or large person often gets more
+confident joints from a crop centred on it (docs/benchmarks.md, #18).
+
 Each skipped person is listed in ``CascadeResult.skipped_people`` with its box, score, id and
 reason, and counted per reason in ``CascadeResult.skipped``. A person skipped for too few observed
 joints who shows at least ``min_face_keypoints`` of nose, eyes and ears gets a head position
@@ -37,6 +43,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,6 +83,9 @@ class CascadeConfig:
                                 "neck distance above the neck (pose2d/layout.py)", low=0.0, high=2.0)
     hip_width_scale: float = setting(1.0, "COCO-17 -> H36M-17: below 1 pulls COCO's hips toward the pelvis centre "
                                      "(pose2d/layout.py)", low=0.1, high=3.0)
+    second_look: bool = setting(True, "Bottom-up only: a person with too few observed joints gets a second, top-down "
+                                "look by the 2D stage at its box (one more 2D run each) and is lifted when that finds "
+                                "enough joints")
     locate_heads: bool = setting(True, "A person skipped for too few body joints who shows enough face keypoints gets "
                                  "a head position from the face's size and a head-size prior (head-only: no "
                                  "skeleton; poselifter_core/head_location.py)")
@@ -173,20 +183,24 @@ class Pose3DEstimator:
             person.id = box_id
         detected = time.perf_counter()
         height, width = image.shape[:2]
-        result = self.lift_people(people, intrinsics, (width, height), distortion)
+        look = (lambda box: self.estimator.estimate(image, box[None])[0]) if boxes is None else None
+        result = self.lift_people(people, intrinsics, (width, height), distortion, look)
         if dropped:  # counted only: boxes dropped before the 2D stage have no person to list
             result.skipped[REASON_CAP] += dropped
         result.timings_ms["pose2d"] = 1000 * (detected - started)
         return result
 
     def lift_people(self, people: list[Person2D], intrinsics: Intrinsics | None,
-                    image_size: tuple[int, int], distortion: Distortion | None = None) -> CascadeResult:
+                    image_size: tuple[int, int], distortion: Distortion | None = None,
+                    look: Callable[[np.ndarray], Person2D] | None = None) -> CascadeResult:
         """Lift 2D people from any source (the 2D stage, or external keypoints).
 
         With a ``distortion`` (the lens of a raw image, with ``intrinsics`` its K), the keypoints
         are undistorted before the lifter, whose geometry is that of a pinhole camera; a person
         with a keypoint outside the lens model is skipped. The people's ``keypoints_2d`` stay in
-        the image's own (distorted) pixels, so they overlay on it.
+        the image's own (distorted) pixels, so they overlay on it. ``look``: the 2D stage's
+        top-down look at one box, for the second look (``second_look``; :meth:`process` gives it
+        in bottom-up mode).
         """
         started = time.perf_counter()
         assumed = intrinsics is None
@@ -195,7 +209,7 @@ class Pose3DEstimator:
         result = CascadeResult([], intrinsics, assumed)
         gates = self.config.plausibility
         with np.errstate(over="ignore", invalid="ignore"):  # huge coordinates: the input gate rejects them
-            kept = self._select(people, result, None if assumed else distortion, max(image_size))
+            kept = self._select(people, result, None if assumed else distortion, max(image_size), look)
         keypoints = np.stack([p.keypoints for p, _ in kept]) if kept else np.zeros((0, 17, 2))
         masks = np.stack([v for _, v in kept]) if kept else np.zeros((0, 17), bool)
         if kept:
@@ -244,17 +258,23 @@ class Pose3DEstimator:
         return ([entry for entry, good in zip(kept, ok) if good], *(array[ok] for array in arrays))
 
     def _select(self, people: list[Person2D], result: CascadeResult, distortion: Distortion | None,
-                long_side: int) -> list[tuple[Person2D, np.ndarray]]:
+                long_side: int, look: Callable[[np.ndarray], Person2D] | None) -> list[tuple[Person2D, np.ndarray]]:
         """The people to lift (H36M-17, observed-joint mask); the others go to ``result.skip``,
         those with too few joints with their head located in ``result.intrinsics`` (``distortion``:
-        the raw image's lens, as in :meth:`lift_people`; ``long_side``: the image's, in pixels)."""
+        the raw image's lens, as in :meth:`lift_people`; ``long_side``: the image's, in pixels),
+        unless the second ``look`` at their box finds enough."""
         kept = []
         converted_all = to_h36m17_all(people, self.layout)
         for person, (converted, valid), scale in zip(people, converted_all, _observed_scales(converted_all)):
+            scored = person.score >= self.config.min_person_score
+            rule = self.rule.reason(valid) if scored else None
+            if rule is not None and look is not None and self.config.second_look:
+                converted, valid, scale = self._second_look(look, person, (converted, valid, scale))
+                rule = self.rule.reason(valid)
             reason, head = None, None
-            if person.score < self.config.min_person_score:
+            if not scored:
                 reason = "low person score"
-            elif (rule := self.rule.reason(valid)) is not None:
+            elif rule is not None:
                 reason, head = rule, self._head(person, result.intrinsics, distortion, long_side)
             elif not self.takes_mask and not np.isfinite(converted.keypoints).all():
                 reason = "model takes no missing joints"
@@ -265,6 +285,17 @@ class Pose3DEstimator:
             else:
                 result.skip(person, reason, head)
         return kept
+
+    def _second_look(self, look: Callable[[np.ndarray], Person2D], person: Person2D,
+                     first: tuple[Person2D, np.ndarray, float]) -> tuple[Person2D, np.ndarray, float]:
+        """The (H36M-17 person, observed mask, 2D scale) of the top-down ``look`` at ``person``'s box
+        when it passes the lifting rule (with the person's box, score and id), else ``first``."""
+        seen = look(person.box)
+        seen = Person2D(seen.keypoints, seen.scores, person.box, person.score, seen.skeleton, person.id)
+        converted = to_h36m17_all([seen], self.layout)
+        if not self.rule.passes(converted[0][1]):
+            return first
+        return (*converted[0], float(_observed_scales(converted)[0]))
 
     def _head(self, person: Person2D, intrinsics: Intrinsics, distortion: Distortion | None,
               long_side: int) -> HeadLocation | None:

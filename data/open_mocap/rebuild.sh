@@ -20,6 +20,10 @@
 # performer's own calibrated skeleton as ASF/AMC, then own-skeleton BVH, then the Daz-friendly
 # retargets (one fixed figure for everybody). The IClone retargets of the previous set (CMU 1-7 on
 # one character) are all replaced by own-skeleton versions of the same trials and are not rebuilt.
+# Each recording once: convert records a digest of every source file (line endings normalised) and
+# merge keeps one copy of a recording found under several clip ids or subject labels, under the
+# subject with the most clips (ethanngam's "91" = sxaxmz's 105: the six cmu_91 clips are dropped);
+# it prints every dropped copy and lists it in the JSON's dropped_duplicates.
 set -euo pipefail
 INCOMING=${INCOMING:-/work/shared/data/incoming}
 RAW=${RAW:-/work/rawmocap}

@@ -33,20 +33,38 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .camera import MM_PER_M, Intrinsics
 from .distortion import Distortion, undistort_points
 from .lifter.decoding import Lifter
-from .lifter.inputs import observed_statistics
+from .lifter.inputs import LifterInput, observed_statistics
 from .lifter.weights import LIFTER_WEIGHTS
-from .plausibility import REASON_CAP, PlausibilityConfig, cap_boxes, cap_people, input_reasons, output_reasons
+from .plausibility import (
+    REASON_CAMERA,
+    REASON_CAP,
+    REASON_RAY,
+    PlausibilityConfig,
+    camera_implausible,
+    cap_boxes,
+    cap_people,
+    first_reasons,
+    output_reasons,
+    ray_failures,
+)
 from .pose2d.base import Person2D, Pose2DEstimator, check_image
-from .pose2d.layout import LayoutConversion, to_h36m17_all
+from .pose2d.layout import LayoutConversion, to_h36m17_batch
 from .settings import setting
 from .visibility import VisibilityRule
+
+REASON_LOW_SCORE = "low person score"
+REASON_NO_MASK = "model takes no missing joints"
+REASON_DEGENERATE = "degenerate 2D pose"
+REASON_LENS = "keypoint outside the lens model"
+#: A person whose observed joints have a 2D scale (eq. 4) below this many pixels is degenerate.
+MIN_SCALE_PERSON_PX = 1.0
 
 
 @dataclass
@@ -133,6 +151,9 @@ class Pose3DEstimator:
         self.layout = LayoutConversion(config.min_joint_score, config.head_ratio, config.hip_width_scale)
         self.rule = VisibilityRule(config.min_valid_joints, config.min_torso_joints)
         self.takes_mask = self.lifter.config.takes_mask
+        #: the input gates' reasons, in the order they are checked (rows of ``_gated``'s checks)
+        self.input_reasons = (REASON_LOW_SCORE, *self.rule.reasons, REASON_NO_MASK, REASON_DEGENERATE, REASON_CAMERA,
+                              REASON_RAY)
 
     def process(self, image: np.ndarray, intrinsics: Intrinsics | None = None, boxes: np.ndarray | None = None,
                 box_ids: list[str] | None = None, distortion: Distortion | None = None) -> CascadeResult:
@@ -177,36 +198,13 @@ class Pose3DEstimator:
         if intrinsics is None:
             intrinsics = Intrinsics.from_fov(image_size[0], image_size[1], self.config.default_hfov_deg)
         result = CascadeResult([], intrinsics, assumed)
-        gates = self.config.plausibility
-        with np.errstate(over="ignore", invalid="ignore"):  # huge coordinates: the input gate rejects them
-            kept = self._select(people, result)
-        keypoints = np.stack([p.keypoints for p, _ in kept]) if kept else np.zeros((0, 17, 2))
-        masks = np.stack([v for _, v in kept]) if kept else np.zeros((0, 17), bool)
-        if kept:
-            used = masks if self.takes_mask else np.ones_like(masks)
-            kept, keypoints, masks = self._keep(kept, input_reasons(keypoints, used, intrinsics.as_array(), gates),
-                                                result, keypoints, masks)
-        if kept and distortion is not None and not assumed:
-            undistorted = undistort_points(keypoints, intrinsics, distortion)
-            used = masks if self.takes_mask else np.isfinite(keypoints).all(axis=-1)
-            inside = ~np.any(np.isnan(undistorted).any(axis=-1) & used, axis=1)
-            for (person, _), ok in zip(kept, inside):
-                if not ok:
-                    result.skip(person, "keypoint outside the lens model")
-            kept, keypoints, masks = [k for k, ok in zip(kept, inside) if ok], undistorted[inside], masks[inside]
-        if kept:
-            visible = masks if self.takes_mask else None  # None: every joint
-            lifted = self.lifter.lift(keypoints, intrinsics.as_array(), visible)
-            root_m, joints_m, relative_m = lifted.root / MM_PER_M, lifted.absolute / MM_PER_M, lifted.relative / MM_PER_M
-            reasons = output_reasons(root_m, joints_m, gates)
-            for i, (person, valid) in enumerate(kept):
-                if reasons[i] is not None:
-                    result.skip(person, reasons[i])
-                    continue
-                result.people.append(Person3D(
-                    keypoints_2d=person.keypoints, scores=person.scores, valid=valid, box=person.box,
-                    score=person.score, joints_m=joints_m[i], root_m=root_m[i], relative_m=relative_m[i],
-                    canonical_depth=float(lifted.canonical_depth[i] / MM_PER_M), metric_depth=not assumed, id=person.id))
+        if people:
+            with np.errstate(over="ignore", invalid="ignore"):  # the input may hold anything: the gates reject it
+                frame = self._gated(_Frame.of(people, self.layout, self.takes_mask), intrinsics, result)
+            if len(frame) and distortion is not None and not assumed:
+                frame = self._undistorted(frame, intrinsics, distortion, result)
+            if len(frame):
+                self._lift(frame, intrinsics, result)
         result.timings_ms["lift"] = 1000 * (time.perf_counter() - started)
         return result
 
@@ -216,42 +214,96 @@ class Pose3DEstimator:
         keep = cap_people(np.array([p.score for p in people]), self.config.plausibility.max_people)
         return [people[i] for i in keep], len(people) - len(keep)
 
-    @staticmethod
-    def _keep(kept: list[tuple[Person2D, np.ndarray]], reasons: list[str | None], result: CascadeResult,
-              *arrays: np.ndarray) -> tuple:
-        """``kept`` and the per-person ``arrays`` without the people that have a reason, each
-        skipped in ``result`` under it."""
-        for (person, _), reason in zip(kept, reasons):
+    def _gated(self, frame: _Frame, intrinsics: Intrinsics, result: CascadeResult) -> _Frame:
+        """The people that pass the input gates, in one vectorised pass; each of the others is
+        skipped under the first gate it fails (the order of ``input_reasons``, module docstring).
+        Call under ``np.errstate(over="ignore", invalid="ignore")``, as :func:`.plausibility.ray_failures`."""
+        camera = intrinsics.as_array()
+        gates = self.config.plausibility
+        failed = np.empty((len(self.input_reasons), len(frame)), dtype=bool)
+        failed[0] = frame.person_scores < self.config.min_person_score
+        failed[1], failed[2] = self.rule.failures(frame.valid)
+        failed[3] = not self.takes_mask and ~np.isfinite(frame.keypoints).all(axis=(1, 2))
+        failed[4] = frame.scales() < MIN_SCALE_PERSON_PX
+        failed[5] = camera_implausible(camera, gates)
+        failed[6] = ray_failures(frame.keypoints, frame.used, camera, gates)
+        return frame.drop(first_reasons(failed, self.input_reasons), result)
+
+    def _undistorted(self, frame: _Frame, intrinsics: Intrinsics, distortion: Distortion,
+                     result: CascadeResult) -> _Frame:
+        """The lifter's keypoints undistorted through the lens; people with a used keypoint outside
+        the lens model, or whose pose undistorts to a degenerate one, are skipped."""
+        undistorted = undistort_points(frame.keypoints, intrinsics, distortion)
+        outside = (np.isnan(undistorted).any(axis=-1) & frame.used).any(axis=1).tolist()
+        frame = replace(frame, lifted=_lifter_points(undistorted, frame.used))
+        with np.errstate(invalid="ignore"):  # NaN outside the lens model
+            degenerate = (frame.scales() < MIN_SCALE_PERSON_PX).tolist()
+        return frame.drop([REASON_LENS if out else REASON_DEGENERATE if flat else None
+                           for out, flat in zip(outside, degenerate)], result)
+
+    def _lift(self, frame: _Frame, intrinsics: Intrinsics, result: CascadeResult) -> None:
+        """Lift the gated people in one batch; those the output gates accept join ``result.people``.
+
+        The gates guarantee every check of :func:`.lifter.inputs.prepare_input` (observed joints
+        finite, at least two of them, a 2D scale of at least a pixel on the float32 keypoints the
+        lifter gets, a validated camera), so the batch goes to the network unchecked."""
+        count = len(frame)
+        lifted = self.lifter.lift_input(LifterInput(frame.lifted, np.full((count, 4), intrinsics.as_array(), np.float32),
+                                                    frame.used.astype(np.float32)))
+        root_m, joints_m, relative_m = lifted.root / MM_PER_M, lifted.absolute / MM_PER_M, lifted.relative / MM_PER_M
+        depth = (lifted.canonical_depth / MM_PER_M).tolist()
+        metric = not result.intrinsics_assumed
+        for i, (person, reason) in enumerate(zip(frame.people, output_reasons(root_m, joints_m, self.config.plausibility))):
+            if reason is not None:
+                result.skip(person, reason)
+                continue
+            result.people.append(Person3D(
+                keypoints_2d=frame.keypoints[i], scores=frame.scores[i], valid=frame.valid[i], box=person.box,
+                score=person.score, joints_m=joints_m[i], root_m=root_m[i], relative_m=relative_m[i],
+                canonical_depth=depth[i], metric_depth=metric, id=person.id))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A frame's people as H36M-17 arrays, while the gates thin them out (one row per person)."""
+
+    people: list[Person2D]  # as given: their box, score and id are reported
+    keypoints: np.ndarray  # (N, 17, 2) float64 pixels as converted (NaN where the 2D stage gave none)
+    scores: np.ndarray  # (N, 17)
+    valid: np.ndarray  # (N, 17) bool: observed
+    used: np.ndarray  # (N, 17) bool: the joints the lifter takes (the observed ones; all for a lifter without a mask)
+    lifted: np.ndarray  # (N, 17, 2) float32: the lifter's keypoints, 0 where not used
+
+    @classmethod
+    def of(cls, people: list[Person2D], layout: LayoutConversion, takes_mask: bool) -> _Frame:
+        keypoints, scores, valid = to_h36m17_batch(people, layout)
+        used = valid if takes_mask else np.ones_like(valid)
+        return cls(people, keypoints, scores, valid, used, _lifter_points(keypoints, used))
+
+    def __len__(self) -> int:
+        return len(self.people)
+
+    @property
+    def person_scores(self) -> np.ndarray:
+        return np.array([person.score for person in self.people])
+
+    def scales(self) -> np.ndarray:
+        """(N,) 2D scale (eq. 4, pixels) of each person's observed joints, on the float32 keypoints
+        the lifter gets: the statistic :func:`.lifter.inputs.check_keypoints` tests."""
+        return observed_statistics(self.lifted.astype(np.float64), self.valid)[1]
+
+    def drop(self, reasons: list[str | None], result: CascadeResult) -> _Frame:
+        """This frame without the people that have a reason, each skipped in ``result`` under it."""
+        if reasons.count(None) == len(reasons):
+            return self
+        for person, reason in zip(self.people, reasons):
             if reason is not None:
                 result.skip(person, reason)
         ok = np.array([reason is None for reason in reasons], dtype=bool)
-        return ([entry for entry, good in zip(kept, ok) if good], *(array[ok] for array in arrays))
-
-    def _select(self, people: list[Person2D], result: CascadeResult) -> list[tuple[Person2D, np.ndarray]]:
-        """The people to lift (H36M-17, observed-joint mask); the others go to ``result.skip``."""
-        kept = []
-        converted_all = to_h36m17_all(people, self.layout)
-        for person, (converted, valid), scale in zip(people, converted_all, _observed_scales(converted_all)):
-            reason = None
-            if person.score < self.config.min_person_score:
-                reason = "low person score"
-            elif (rule := self.rule.reason(valid)) is not None:
-                reason = rule
-            elif not self.takes_mask and not np.isfinite(converted.keypoints).all():
-                reason = "model takes no missing joints"
-            elif scale < 1.0:
-                reason = "degenerate 2D pose"
-            if reason is None:
-                kept.append((converted, valid))
-            else:
-                result.skip(person, reason)
-        return kept
+        return _Frame([p for p, good in zip(self.people, ok) if good], self.keypoints[ok], self.scores[ok],
+                      self.valid[ok], self.used[ok], self.lifted[ok])
 
 
-def _observed_scales(people: list[tuple[Person2D, np.ndarray]]) -> np.ndarray:
-    """The 2D scale (eq. 4, pixels) of each (person, observed-joint mask)'s observed joints, in one call."""
-    if not people:
-        return np.zeros(0)
-    masks = np.stack([valid for _, valid in people])
-    points = np.stack([person.keypoints for person, _ in people])
-    return observed_statistics(np.where(masks[..., None], points, 0.0), masks)[1]
+def _lifter_points(keypoints: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """(N, 17, 2) float32 keypoints for the lifter: the ``used`` joints' pixels, 0 elsewhere."""
+    return np.where(used[..., None], keypoints, 0.0).astype(np.float32)

@@ -159,9 +159,9 @@ def coco17_to_h36m17(
 def _fold(ufunc: np.ufunc, terms: np.ndarray) -> np.ndarray:
     """``ufunc`` over axis 1 of a small (N, K, ...) array, as K - 1 calls (a reduction over a
     middle axis of a tiny array costs several times more)."""
-    out = terms[:, 0].copy()
+    out = terms[:, 0]
     for k in range(1, terms.shape[1]):
-        ufunc(out, terms[:, k], out=out)
+        out = ufunc(out, terms[:, k])
     return out
 
 

@@ -20,7 +20,11 @@ lifted into a silently wrong 3D pose:
   frame than ``plausibility.max_people``).
 
 Each skipped person is listed in ``CascadeResult.skipped_people`` with its box, score, id and
-reason, and counted per reason in ``CascadeResult.skipped``.
+reason, and counted per reason in ``CascadeResult.skipped``. A person skipped for too few observed
+joints who shows at least ``min_face_keypoints`` of nose, eyes and ears gets a head position
+(``SkippedPerson.head``, :mod:`.head_location`: from the face's image size and a head-size prior,
+with a depth interval) when ``locate_heads`` is on; such a person stays skipped (not lifted, no
+skeleton) and is counted in ``CascadeResult.head_only``.
 
 Every joint of a lifted person says whether it was observed (``Person3D.valid`` True: its 3D
 position follows its 2D keypoint) or inferred (False: missing in 2D, occluded, outside the image
@@ -39,6 +43,7 @@ import numpy as np
 
 from .camera import MM_PER_M, Intrinsics
 from .distortion import Distortion, undistort_points
+from .head_location import HeadLocation, locate_head
 from .lifter.decoding import Lifter
 from .lifter.inputs import LifterInput, observed_statistics
 from .lifter.weights import LIFTER_WEIGHTS
@@ -57,6 +62,7 @@ from .plausibility import (
 from .pose2d.base import Person2D, Pose2DEstimator, check_image
 from .pose2d.layout import LayoutConversion, to_h36m17_batch
 from .settings import setting
+from .skeleton import COCO17
 from .visibility import VisibilityRule
 
 REASON_LOW_SCORE = "low person score"
@@ -88,6 +94,10 @@ class CascadeConfig:
                                 "neck distance above the neck (pose2d/layout.py)", low=0.0, high=2.0)
     hip_width_scale: float = setting(1.0, "COCO-17 -> H36M-17: below 1 pulls COCO's hips toward the pelvis centre "
                                      "(pose2d/layout.py)", low=0.1, high=3.0)
+    locate_heads: bool = setting(True, "A person skipped for too few body joints who shows enough face keypoints gets "
+                                 "a head position from the face's size and a head-size prior (head-only: no "
+                                 "skeleton; poselifter_core/head_location.py)")
+    min_face_keypoints: int = setting(3, "Face keypoints (of nose, eyes, ears) observed to locate a head", low=3, high=5)
     plausibility: PlausibilityConfig = field(default_factory=PlausibilityConfig)
 
 
@@ -119,6 +129,7 @@ class SkippedPerson:
     score: float
     reason: str
     id: str = ""
+    head: HeadLocation | None = None  # head-only position (locate_heads), None when not located
 
 
 @dataclass
@@ -130,11 +141,16 @@ class CascadeResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     skipped_people: list[SkippedPerson] = field(default_factory=list)
 
-    def skip(self, person: Person2D, reason: str) -> None:
-        """Record ``person`` as skipped for ``reason`` (listed and counted)."""
+    def skip(self, person: Person2D, reason: str, head: HeadLocation | None = None) -> None:
+        """Record ``person`` as skipped for ``reason`` (listed and counted), with its ``head`` if located."""
         self.skipped_people.append(SkippedPerson(np.asarray(person.box, dtype=np.float64), float(person.score),
-                                                 reason, person.id))
+                                                 reason, person.id, head))
         self.skipped[reason] += 1
+
+    @property
+    def head_only(self) -> list[SkippedPerson]:
+        """The skipped people with a head position."""
+        return [p for p in self.skipped_people if p.head is not None]
 
 
 class Pose3DEstimator:
@@ -199,10 +215,12 @@ class Pose3DEstimator:
             intrinsics = Intrinsics.from_fov(image_size[0], image_size[1], self.config.default_hfov_deg)
         result = CascadeResult([], intrinsics, assumed)
         if people:
+            lens = None if assumed else distortion
             with np.errstate(over="ignore", invalid="ignore"):  # the input may hold anything: the gates reject it
-                frame = self._gated(_Frame.of(people, self.layout, self.takes_mask), intrinsics, result)
-            if len(frame) and distortion is not None and not assumed:
-                frame = self._undistorted(frame, intrinsics, distortion, result)
+                frame = self._gated(_Frame.of(people, self.layout, self.takes_mask), intrinsics, lens,
+                                    max(image_size), result)
+            if len(frame) and lens is not None:
+                frame = self._undistorted(frame, intrinsics, lens, result)
             if len(frame):
                 self._lift(frame, intrinsics, result)
         result.timings_ms["lift"] = 1000 * (time.perf_counter() - started)
@@ -214,9 +232,12 @@ class Pose3DEstimator:
         keep = cap_people(np.array([p.score for p in people]), self.config.plausibility.max_people)
         return [people[i] for i in keep], len(people) - len(keep)
 
-    def _gated(self, frame: _Frame, intrinsics: Intrinsics, result: CascadeResult) -> _Frame:
+    def _gated(self, frame: _Frame, intrinsics: Intrinsics, lens: Distortion | None, long_side: int,
+               result: CascadeResult) -> _Frame:
         """The people that pass the input gates, in one vectorised pass; each of the others is
-        skipped under the first gate it fails (the order of ``input_reasons``, module docstring).
+        skipped under the first gate it fails (the order of ``input_reasons``, module docstring),
+        those with too few joints with their head located (:meth:`_head`; ``lens``: the raw
+        image's, as in :meth:`lift_people`; ``long_side``: the image's, in pixels).
         Call under ``np.errstate(over="ignore", invalid="ignore")``, as :func:`.plausibility.ray_failures`."""
         camera = intrinsics.as_array()
         gates = self.config.plausibility
@@ -227,7 +248,11 @@ class Pose3DEstimator:
         failed[4] = frame.scales() < MIN_SCALE_PERSON_PX
         failed[5] = camera_implausible(camera, gates)
         failed[6] = ray_failures(frame.keypoints, frame.used, camera, gates)
-        return frame.drop(first_reasons(failed, self.input_reasons), result)
+        reasons = first_reasons(failed, self.input_reasons)
+        too_few = self.input_reasons[1:3]  # the visibility rule's
+        heads = [self._head(person, intrinsics, lens, long_side) if reason in too_few else None
+                 for person, reason in zip(frame.people, reasons)] if any(reasons) else None
+        return frame.drop(reasons, result, heads)
 
     def _undistorted(self, frame: _Frame, intrinsics: Intrinsics, distortion: Distortion,
                      result: CascadeResult) -> _Frame:
@@ -262,6 +287,18 @@ class Pose3DEstimator:
                 score=person.score, joints_m=joints_m[i], root_m=root_m[i], relative_m=relative_m[i],
                 canonical_depth=depth[i], metric_depth=metric, id=person.id))
 
+    def _head(self, person: Person2D, intrinsics: Intrinsics, distortion: Distortion | None,
+              long_side: int) -> HeadLocation | None:
+        """The head of a COCO-17 person too incomplete to lift, when ``locate_heads`` is on and the
+        head lies within the plausibility gates' depths. The keypoints' noise is taken in pixels of a
+        ``pose2d_size`` input (the bottom-up 2D stage's; external keypoints are assumed alike)."""
+        if not self.config.locate_heads or person.skeleton.name != COCO17.name:
+            return None
+        head = locate_head(person.keypoints, person.valid(self.config.min_joint_score), intrinsics, distortion,
+                           self.config.min_face_keypoints, long_side / self.config.pose2d_size)
+        gates = self.config.plausibility
+        return head if head is not None and gates.min_depth_m <= head.position_m[2] <= gates.max_depth_m else None
+
 
 @dataclass(frozen=True)
 class _Frame:
@@ -292,13 +329,15 @@ class _Frame:
         the lifter gets: the statistic :func:`.lifter.inputs.check_keypoints` tests."""
         return observed_statistics(self.lifted.astype(np.float64), self.valid)[1]
 
-    def drop(self, reasons: list[str | None], result: CascadeResult) -> _Frame:
-        """This frame without the people that have a reason, each skipped in ``result`` under it."""
+    def drop(self, reasons: list[str | None], result: CascadeResult,
+             heads: list[HeadLocation | None] | None = None) -> _Frame:
+        """This frame without the people that have a reason, each skipped in ``result`` under it
+        (with its entry of ``heads``, when given)."""
         if reasons.count(None) == len(reasons):
             return self
-        for person, reason in zip(self.people, reasons):
+        for person, reason, head in zip(self.people, reasons, heads or [None] * len(reasons)):
             if reason is not None:
-                result.skip(person, reason)
+                result.skip(person, reason, head)
         ok = np.array([reason is None for reason in reasons], dtype=bool)
         return _Frame([p for p, good in zip(self.people, ok) if good], self.keypoints[ok], self.scores[ok],
                       self.valid[ok], self.used[ok], self.lifted[ok])

@@ -32,6 +32,10 @@ VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm"}
 #: What each person's ``valid`` list says (also Skeleton3D.joint_valid).
 VALID_MEANING = ("per joint: true = observed (2D score >= min_joint_score, the 3D joint follows its keypoint); "
                  "false = inferred by the lifter (occluded, outside the image or low score)")
+#: What a skipped person's ``head`` says (null: not located).
+HEAD_MEANING = ("skipped people only, head-only (not lifted, no skeleton): position_m = the observed face keypoints' "
+                "centre [m] at a depth from the face's image size and an adult head-size prior "
+                "(poselifter_core/head_location.py); depth_range_m = its 10th-90th percentile")
 
 #: What an earlier run left in an output folder; replaced (and said so) by the next run.
 EARLIER_RESULTS = ("results.json", "results.jsonl", "*_2d.png", "*_3d.png", "*_annotated.mp4")
@@ -158,8 +162,13 @@ def result_to_dict(result: CascadeResult) -> dict:
     return {
         "intrinsics": {"fx": k.fx, "fy": k.fy, "cx": k.cx, "cy": k.cy, "assumed": result.intrinsics_assumed},
         "skipped": dict(result.skipped),
-        "skipped_people": [{"box": p.box.round(1).tolist(), "score": round(p.score, 4), "id": p.id, "reason": p.reason}
+        "skipped_people": [{"box": p.box.round(1).tolist(), "score": round(p.score, 4), "id": p.id, "reason": p.reason,
+                            "head": None if p.head is None else {
+                                "position_m": p.head.position_m.round(4).tolist(),
+                                "depth_range_m": [round(v, 4) for v in p.head.depth_range_m],
+                                "face_keypoints": p.head.face_keypoints}}
                            for p in result.skipped_people],
+        "head": HEAD_MEANING,
         "timings_ms": {name: round(v, 2) for name, v in result.timings_ms.items()},
         "coordinate_frame": "camera optical frame: x right, y down, z forward; metres",
         "joint_names": list(H36M17.joint_names),

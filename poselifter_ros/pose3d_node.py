@@ -219,6 +219,8 @@ class Pose3DNode(LifecycleNode):
         self.stats.frame_done(len(frame.result.people), frame.skipped, (now_ns - frame.stamp_ns) / 1e6,
                               1000 * (published - started), 1000 * (published - processed),
                               1000 * (published_cpu - processed_cpu))
+        if head_only := len(frame.result.head_only):
+            self.stats.count("people_head_only", head_only)
 
     def _publish_diagnostics(self) -> None:
         processor = self.processor

@@ -17,7 +17,7 @@ NODE = "poselifter_ros"
 #: The key is the first component below ``poselifter_core`` (a subpackage or a top-level module).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "skeleton", "visibility", "camera", "distortion", "config", "settings", "digest", "metrics",
-     "integrity", "plausibility"),
+     "integrity", "plausibility", "head_location"),
     ("runtime", "mocap", "data", "baselines"),
     ("lifter", "pose2d", "noise"),
     ("cascade", "evaluate", "train", "experiments", "shipped", "viz", "tracking"),

@@ -22,3 +22,19 @@ def test_pose2d_suite_on_a_given_photo(tmp_path, capsys):
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert [row.split(" | ")[0] for row in rows] == ["| 1", "| 3", "| 6"]
     assert all(int(row.split(" | ")[1]) >= 1 for row in rows)  # MoveNet finds the astronaut in every frame
+
+
+def test_lifted_share_counts_found_lifted_skipped_and_head_located(tmp_path, capsys):
+    """The astronaut photo, and the same photo with everything below her chin painted grey (a face
+    above a table): MoveNet finds her in both; the first is lifted, the second skipped with her head
+    located."""
+    photo = astronaut()
+    Image.fromarray(photo).save(tmp_path / "a_full.png")
+    covered = photo.copy()
+    covered[190:] = 128
+    Image.fromarray(covered).save(tmp_path / "b_face_only.png")
+    assert main(["benchmark", "--lifted-share", str(tmp_path), "--pose2d-sizes", "256",
+                 "--cascade-backend", "onnxruntime-cpu"]) == 0
+    (row,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith(f"| {tmp_path}")]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[2:9] == ["2", "2", "1.00", "1", "50.0%", "fewer than 5 observed joints: 1", "1"]

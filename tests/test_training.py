@@ -134,7 +134,8 @@ def test_evaluate_partial_bodies_tables_old_and_new_side_by_side(mocap_file, tmp
     old.parent.mkdir()
     save_checkpoint(old, PoseLifter(LifterConfig(width=8, input_space="pixels", depth_output="canonical")).eval())
     assert cli_main(["evaluate", "--checkpoint", str(old), str(new), "--config", str(tmp_path / "c.yaml"),
-                     "--input-noise", "mixture", "--partial-bodies", "--output", str(tmp_path / "eval")]) == 0
+                     "--input-noise", "mixture", "--partial-bodies", "--depth-bins", "12",
+                     "--output", str(tmp_path / "eval")]) == 0
     report = (tmp_path / "eval" / "partial_bodies.md").read_text()
     assert report.strip() in capsys.readouterr().out
     samples = len(load_pose_set(config.test_data))
@@ -142,10 +143,22 @@ def test_evaluate_partial_bodies_tables_old_and_new_side_by_side(mocap_file, tmp
     assert "| MPJPE old/lifter | MPJPE new/lifter |" in report
     missing = [line for line in report.splitlines() if line.startswith("| 3 missing, limbs")]
     assert len(missing) == 1 and " | n/a | " in missing[0]  # the old lifter takes no missing joints
-    depth = report[report.index("### Signed root depth error"):].splitlines()
-    counts = {line.split(" | ")[0][2:]: int(line.split(" | ")[1]) for line in depth
-              if line.startswith("| ") and (line[2].isdigit() or line.startswith("| all |"))}
+    roots = report[report.index("### Learned root"):report.index("### Missing")].splitlines()
+    assert "| new/lifter learned, oracle vs training mean |" in roots[4]  # train_data gives the training mean
+    assert "| old/lifter learned, signed depth error % |" in roots[4]
+    assert len([line for line in roots if line.startswith(("| s3 |", "| all |"))]) == 2
+    test_table, per_bin = report[report.index("### Signed root depth error"):].split("samples rendered in every bin")
+
+    def bin_counts(table: str) -> dict[str, int]:
+        return {line.split(" | ")[0][2:]: int(line.split(" | ")[1]) for line in table.splitlines()
+                if line.startswith("| ") and (line[2].isdigit() or line.startswith("| all |"))}
+
+    counts = bin_counts(test_table)
     assert counts.pop("all") == sum(counts.values()) == samples
+    assert bin_counts(per_bin) == {**{f"{low:g}-{high}": 12 for low, high in zip([0.8, *range(2, 20, 2)], range(2, 21, 2))},
+                                   "all": 120}
+    assert "| bias old/lifter analytic, size oracle |" in per_bin  # every root of every lifter, with ± intervals
+    assert sum(line.count(" ± ") for line in per_bin.splitlines() if line.startswith("| ")) == 11 * 2 * 2 * 5
 
 
 @pytest.mark.slow

@@ -2,10 +2,11 @@
 import numpy as np
 
 from poselifter_core.camera import Intrinsics
-from poselifter_core.cascade import CascadeResult, Person3D
+from poselifter_core.cascade import CascadeResult, Person3D, SkippedPerson
 from poselifter_core.data.rig import RigConfig
+from poselifter_core.head_location import HeadLocation
 from poselifter_core.tracking.colours import person_colour
-from poselifter_core.viz.poses import draw_2d
+from poselifter_core.viz.poses import HEAD_ONLY_RGB, draw_2d
 
 
 def _person(valid: np.ndarray) -> Person3D:
@@ -32,6 +33,22 @@ def test_draw_2d_marks_joints_boxes_and_leaves_the_input_alone():
     assert drawn[y - 3:y + 4, x - 3:x + 4].max() > 0
     empty = draw_2d(image, CascadeResult([], Intrinsics(100.0, 100.0, 80.0, 60.0), False))
     assert empty.max() == 0
+
+
+def test_draw_2d_marks_a_head_only_person_in_grey_at_its_head():
+    head = HeadLocation(np.array([-0.3, -0.15, 1.5]), (1.2, 1.9), 0.18, 5)  # projects to (60, 50)
+    skipped = SkippedPerson(np.array([40.0, 30.0, 100.0, 110.0]), 0.28, "fewer than 5 observed joints", "", head)
+    result = CascadeResult([], Intrinsics(100.0, 100.0, 80.0, 60.0), False, skipped_people=[skipped])
+    drawn = draw_2d(np.zeros((120, 160, 3), np.uint8), result)
+    assert tuple(drawn[50, 60]) == HEAD_ONLY_RGB and tuple(drawn[80, 40]) == HEAD_ONLY_RGB  # dot, box
+    no_head = CascadeResult([], result.intrinsics, False, skipped_people=[SkippedPerson(skipped.box, 0.28, "x")])
+    assert draw_2d(np.zeros((120, 160, 3), np.uint8), no_head).max() == 0
+    from poselifter_core.viz.poses import draw_top_view
+
+    view = draw_top_view(result, 240)
+    scale = (240 - 20) / RigConfig().distance_m[1]
+    x, y = round(120 - 0.3 * scale), round(240 - 10 - 1.5 * scale)
+    assert tuple(view[y, x]) == HEAD_ONLY_RGB
 
 
 def test_top_view_draws_tracks_in_their_colour():

@@ -255,17 +255,19 @@ def _frames(source, every: int, max_frames: int):
 
 
 def lifted_share_report(cascades: dict, sources: list, every: int = 10, max_frames: int = 80) -> str:
-    """Per source and named cascade (e.g. one per 2D input size): the people the 2D stage found,
-    the share lifted, the skip reasons and the cascade's median ms per frame."""
+    """Per source and named cascade (e.g. one per 2D input size): the people the 2D stage found
+    (in all and per frame), the share lifted, the skip reasons, how many of the skipped were located
+    by their head (``CascadeResult.head_only``) and the cascade's median ms per frame."""
     lines = [f"Machine: {cpu_name()}, {os.cpu_count()} logical cores.", "",
-             "| source | cascade | frames | people found | lifted | share lifted | skipped (reason: count) | median ms/frame |",
-             "|---|---|---:|---:|---:|---:|---|---:|"]
+             "| source | cascade | frames | people found | found/frame | lifted | share lifted | skipped (reason: count) "
+             "| skipped, head located | median ms/frame |",
+             "|---|---|---:|---:|---:|---:|---:|---|---:|---:|"]
     for source in sources:
         frames = list(_frames(source, every, max_frames))
         if not frames:
             raise ValueError(f"{source} has no images or frames")
         for name, cascade in cascades.items():
-            found = lifted = 0
+            found = lifted = heads = 0
             reasons: dict[str, int] = {}
             times = []
             for _, image in frames:
@@ -274,10 +276,11 @@ def lifted_share_report(cascades: dict, sources: list, every: int = 10, max_fram
                 times.append(1000 * (time.perf_counter() - start))
                 lifted += len(result.people)
                 found += len(result.people) + len(result.skipped_people)
+                heads += len(result.head_only)
                 for reason, count in result.skipped.items():
                     reasons[reason] = reasons.get(reason, 0) + count
             share = f"{100 * lifted / found:.1f}%" if found else "n/a"
             skipped = "; ".join(f"{r}: {c}" for r, c in sorted(reasons.items())) or "none"
-            lines.append(f"| {source} | {name} | {len(frames)} | {found} | {lifted} | {share} | {skipped} | "
-                         f"{np.median(times):.1f} |")
+            lines.append(f"| {source} | {name} | {len(frames)} | {found} | {found / len(frames):.2f} | {lifted} | {share} "
+                         f"| {skipped} | {heads} | {np.median(times):.1f} |")
     return "\n".join(lines) + "\n"

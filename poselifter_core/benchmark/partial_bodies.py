@@ -4,11 +4,13 @@
 through the rig with ``min_visible_joints: 17``) and writes Markdown tables:
 
 * overall, per subject and per action: MPJPE, PA-MPJPE, MRPE and MRPE in % of the root depth;
-* per subject, the learned root against the analytic root of Mehta et al. on the same relative pose;
+* per subject, the learned root against the analytic root of Mehta et al. on the same relative pose,
+  and both with the body-size oracle of :mod:`.depth_bins` (:func:`root_scores`);
 * the same metrics with 3, 6 and 9 of the joints the 2D stage reports missing
   (:func:`..data.missingness.missing_masks`: forearms and lower legs, lower body, image border;
   derived joints follow);
-* the signed depth error per 2 m bin of the true root depth.
+* the signed depth error per 2 m bin of the true root depth, ± 2 standard errors;
+  :func:`per_bin_report` makes the same table for a set rendered with enough samples in every bin.
 
 A lifter without the mask input (before #18) is reported as ``n/a`` where joints are missing.
 Every lifter sees the same 2D input (``keypoints``, e.g. mixture-noised) and the same masks.
@@ -26,8 +28,13 @@ from ..data.pose_set import PoseSet
 from ..lifter.inference import Lifter
 from ..metrics import all_metrics
 from ..visibility import VisibilityRule
+from .depth_bins import body_size_mm, mean_with_2se, size_oracle_root
 
 SUMMARY_METRICS = ("MPJPE", "PA-MPJPE", "MRPE", "MRPE %")
+ROOT_KINDS_NOTE = ("learned: the lifter's root; analytic: Mehta et al.'s root on the lifter's relative pose; size "
+                   "oracle: that root scaled by the true summed bone length over the relative pose's; oracle vs "
+                   "training mean: the learned root scaled by the true summed bone length over the training bodies' "
+                   "mean.")
 
 
 @dataclass
@@ -75,7 +82,7 @@ def _side_by_side(title: str, rows: dict[str, dict[str, dict[str, float] | None]
 
 def accuracy_report(lifters: dict[str, Lifter], data: PoseSet, keypoints: np.ndarray | None = None,
                     missing_counts: tuple[int, ...] = (3, 6, 9), bin_m: float = 2.0, seed: int = 0,
-                    rule: VisibilityRule = VisibilityRule()) -> str:
+                    rule: VisibilityRule = VisibilityRule(), train_size_mm: float | None = None) -> str:
     """The Markdown tables of the module docstring for ``lifters`` on ``data`` (full bodies)."""
     keypoints = data.keypoints_2d if keypoints is None else np.asarray(keypoints, dtype=np.float32)
     names = list(lifters)
@@ -90,19 +97,20 @@ def accuracy_report(lifters: dict[str, Lifter], data: PoseSet, keypoints: np.nda
         lines += ["", f"### Per {label}", ""]
         lines += _side_by_side(label, {v: {n: full[n].mean(m) for n in names} for v, m in groups.items()}, names,
                                counts={v: int(m.sum()) for v, m in groups.items()})
-    lines += ["", "### Learned root against the analytic root (Mehta et al.) per subject, MRPE % of depth", ""]
-    analytic = {}
-    for name, lifter in lifters.items():
-        relative = lifter.lift(keypoints, data.intrinsics).relative.astype(np.float64)
-        root = analytic_root(keypoints.astype(np.float64), relative, data.intrinsics, data.skeleton.root)
-        analytic[name] = _scores(root[:, None, :] + relative, root, data)
-    subjects = sorted(set(data.subject))
-    header = "| subject | " + " | ".join(f"{n} learned | {n} analytic" for n in names) + " |"
-    lines += [header, "|---|" + "---:|---:|" * len(names)]
-    for subject in subjects + ["all"]:
+    lines += ["", "### Learned root against the analytic root (Mehta et al.) per subject, MRPE % of depth", "",
+              ROOT_KINDS_NOTE, ""]
+    roots = {n: root_scores(lifter, keypoints, data, train_size_mm) for n, lifter in lifters.items()}
+    size = body_size_mm(data.joints_3d, data.skeleton)
+    columns = {f"{n} {kind}": scores for n in names for kind, scores in roots[n].items()}
+    lines += ["| subject | n | true size vs training mean | " + " | ".join(f"{n} learned, signed depth error %"
+                                                                          for n in names)
+              + " | " + " | ".join(columns) + " |", "|---|---:|---:|" + "---:|" * (len(names) + len(columns))]
+    for subject in sorted(set(data.subject)) + ["all"]:
         mask = np.ones(len(data), bool) if subject == "all" else data.subject == subject
-        cells = [f"{full[n].mean(mask)['MRPE %']:.2f} | {analytic[n].mean(mask)['MRPE %']:.2f}" for n in names]
-        lines.append(f"| {subject} | " + " | ".join(cells) + " |")
+        relative_size = "" if train_size_mm is None else f"{100 * (np.median(size[mask]) / train_size_mm - 1):+.1f} %"
+        signed = [f"{roots[n]['learned'].mean(mask)['depth error %']:+.1f}" for n in names]
+        cells = signed + [f"{s.mean(mask)['MRPE %']:.2f}" for s in columns.values()]
+        lines.append(f"| {subject} | {int(mask.sum())} | {relative_size} | " + " | ".join(cells) + " |")
     lines += ["", "### Missing joints (of the 2D stage's 13; derived joints follow)", "",
               "Samples the lifting rule rejects (fewer than "
               f"{rule.min_joints} observed joints or {rule.min_torso_joints} of shoulders and hips) are left out and "
@@ -122,17 +130,52 @@ def accuracy_report(lifters: dict[str, Lifter], data: PoseSet, keypoints: np.nda
                                else s.mean()) for n in names}
             counts[label] = int(keep.sum())
     lines += _side_by_side("missing", rows, names, counts=counts)
-    lines += ["", f"### Signed root depth error per {bin_m:g} m of true depth (mean %, and mean |error| %)", ""]
+    lines += ["", f"### Signed root depth error per {bin_m:g} m of true depth (mean %, and mean |error| %, "
+              "± 2 standard errors)", ""]
     depth = data.joints_3d[:, data.skeleton.root, 2] / 1000.0
     edges = np.arange(0.0, np.ceil(depth.max() / bin_m) * bin_m + bin_m / 2, bin_m)
-    lines += ["| depth (m) | n | " + " | ".join(f"bias {n} | abs {n}" for n in names) + " |",
-              "|---|---:|" + "---:|---:|" * len(names)]
-    bins = {f"{low:g}-{high:g}": (depth >= low) & (depth < high) for low, high in zip(edges[:-1], edges[1:])}
-    for label, mask in {**bins, "all": np.ones(len(depth), bool)}.items():
+    lines += depth_error_table(full, depth, edges)
+    return "\n".join(lines) + "\n"
+
+
+def depth_error_table(scores: dict[str, _Scores], depth_m: np.ndarray, edges_m: np.ndarray) -> list[str]:
+    """Signed and absolute root depth error %, mean ± 2 standard errors, per bin of true depth and overall."""
+    lines = ["| depth (m) | n | " + " | ".join(f"bias {n} | abs {n}" for n in scores) + " |",
+             "|---|---:|" + "---:|---:|" * len(scores)]
+    bins = {f"{low:g}-{high:g}": (depth_m >= low) & (depth_m < high) for low, high in zip(edges_m[:-1], edges_m[1:])}
+    for label, mask in {**bins, "all": np.ones(len(depth_m), bool)}.items():
         if mask.any():
             cells = []
-            for n in names:
-                error = full[n].per_sample["depth error %"][mask]
-                cells.append(f"{error.mean():+.1f} | {np.abs(error).mean():.1f}")
+            for s in scores.values():
+                error = s.per_sample["depth error %"][mask]
+                cells.append(f"{mean_with_2se(error)} | {mean_with_2se(np.abs(error), signed=False)}")
             lines.append(f"| {label} | {int(mask.sum())} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def root_scores(lifter: Lifter, keypoints: np.ndarray, data: PoseSet,
+                train_size_mm: float | None = None) -> dict[str, _Scores]:
+    """The lifter's learned root, the analytic root on its relative pose, and both with the
+    body-size oracle (:mod:`.depth_bins`; against the training bodies' mean too, when given)."""
+    skeleton = data.skeleton
+    result = lifter.lift(keypoints, data.intrinsics)
+    relative = result.relative.astype(np.float64)
+    own_size = body_size_mm(relative, skeleton)
+    roots = {"learned": result.root.astype(np.float64),
+             "analytic": analytic_root(keypoints.astype(np.float64), relative, data.intrinsics, skeleton.root)}
+    for kind in ("learned", "analytic"):
+        roots[f"{kind}, size oracle"] = size_oracle_root(roots[kind], own_size, data.joints_3d, skeleton)
+    if train_size_mm is not None:
+        roots["learned, oracle vs training mean"] = size_oracle_root(roots["learned"], train_size_mm,
+                                                                     data.joints_3d, skeleton)
+    return {kind: _scores(root[:, None, :] + relative, root, data) for kind, root in roots.items()}
+
+
+def per_bin_report(lifters: dict[str, Lifter], data: PoseSet, keypoints: np.ndarray, edges_m: np.ndarray,
+                   train_size_mm: float | None = None) -> str:
+    """The depth error table, every root of :func:`root_scores`, on a set rendered per bin
+    (:func:`.depth_bins.render_per_bin`)."""
+    scores = {f"{n} {kind}": s for n, lifter in lifters.items()
+              for kind, s in root_scores(lifter, keypoints, data, train_size_mm).items()}
+    depth = data.joints_3d[:, data.skeleton.root, 2] / 1000.0
+    return "\n".join([ROOT_KINDS_NOTE, "", *depth_error_table(scores, depth, edges_m)]) + "\n"

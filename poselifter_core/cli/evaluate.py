@@ -3,13 +3,20 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..data.pose_set import PoseSet
 from ..data.sources import load_pose_set
 from ..evaluate import evaluate_lifters, noisy_keypoints
 from ..lifter.inference import TorchLifter
+from ..skeleton import H36M17
 from ..train import resolve_device
 from .common import add_config_arguments, load_train_config
+
+if TYPE_CHECKING:
+    from ..train import TrainConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,14 +42,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "overall, per subject and per action, learned vs analytic root per subject, with 3, 6 "
                              "and 9 joints missing (limbs, lower body, image border) and the signed depth error per "
                              "2 m (written to partial_bodies.md); .onnx files are accepted too")
+    parser.add_argument("--depth-bins", type=int, default=0, metavar="N",
+                        help="with --partial-bodies: also render the test poses again with N full-body samples per "
+                             "2 m bin of root depth (0.8-20 m, the test rig otherwise, seeded) and tabulate the depth "
+                             "error per bin with 2-standard-error intervals (needs a mocap test_data)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    config = load_train_config(args) if args.config else None
     if args.data:
         data = PoseSet.load(args.data)
-    elif args.config:
-        config = load_train_config(args)
+    elif config is not None:
         if config.test_data is None:
             raise ValueError(f"{args.config} has no test_data section; give --data instead")
         data = load_pose_set(config.test_data)
@@ -58,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
 
         lifters = {Path(c).parent.name + "/" + Path(c).stem: load_lifter_runtime(c, "onnxruntime-cpu" if
                    Path(c).suffix == ".onnx" else "torch") for c in args.checkpoint}
-        report = accuracy_report(lifters, data, keypoints, seed=args.noise_seed)
+        train_size = _training_body_size_mm(config) if config is not None else None
+        report = accuracy_report(lifters, data, keypoints, seed=args.noise_seed, train_size_mm=train_size)
+        if args.depth_bins:
+            report += "\n" + _per_bin_section(lifters, config, args, train_size)
         Path(args.output).mkdir(parents=True, exist_ok=True)
         (Path(args.output) / "partial_bodies.md").write_text(report, encoding="utf-8")
         print(report)
@@ -69,3 +83,34 @@ def run(args: argparse.Namespace) -> int:
     print(evaluation.markdown())
     print(f"written: {Path(args.output) / 'results.md'}, {Path(args.output) / 'results.json'}")
     return 0
+
+
+def _training_body_size_mm(config: "TrainConfig") -> float | None:
+    """Mean summed bone length of the training frames (mocap train_data), else None."""
+    spec = config.train_data
+    if spec is None or spec.kind != "mocap":
+        return None
+    from ..benchmark.depth_bins import body_size_mm
+    from ..data.world_mocap import load_world_mocap
+
+    clips = load_world_mocap(spec.path, subjects=spec.subjects, splits=spec.splits, every=spec.every)
+    return float(np.mean(np.concatenate([body_size_mm(c.joints, H36M17) for c in clips])))
+
+
+def _per_bin_section(lifters: dict, config: "TrainConfig | None", args: argparse.Namespace,
+                     train_size_mm: float | None) -> str:
+    from ..benchmark.depth_bins import bin_edges, render_per_bin
+    from ..benchmark.partial_bodies import per_bin_report
+    from ..data.world_mocap import load_world_mocap
+
+    spec = config.test_data if config is not None else None
+    if spec is None or spec.kind != "mocap":
+        raise ValueError("--depth-bins renders the test poses again: give --config with a mocap test_data")
+    clips = load_world_mocap(spec.path, subjects=spec.subjects, splits=spec.splits, every=spec.every)
+    edges = bin_edges(*spec.rig.distance_m, 2.0)
+    data = render_per_bin(clips, spec.rig, edges, args.depth_bins, spec.seed)
+    keypoints = (data.keypoints_2d if args.input_noise == "none"
+                 else noisy_keypoints(data, args.input_noise, args.error_model, args.noise_seed))
+    return (f"### Signed root depth error per 2 m, {args.depth_bins} samples rendered in every bin "
+            f"(mean %, mean |error| %, ± 2 standard errors)\n\n" + per_bin_report(lifters, data, keypoints, edges,
+                                                                                  train_size_mm))

@@ -60,6 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="skip people with fewer observed joints than this (of 17)")
     parser.add_argument("--min-torso-joints", type=int, default=defaults.min_torso_joints,
                         help="skip people with fewer observed shoulders and hips than this (of 4)")
+    parser.add_argument("--no-locate-heads", action="store_true",
+                        help="do not locate the head of people too incomplete to lift (skipped_people[].head)")
+    parser.add_argument("--min-face-keypoints", type=int, default=defaults.min_face_keypoints,
+                        help="face keypoints (of nose, eyes, ears) observed to locate a head (3-5)")
     parser.add_argument("--pose2d-size", type=int, default=defaults.pose2d_size, metavar="PX",
                         help="MoveNet's bottom-up input long side, a multiple of 32 (larger finds smaller people, "
                              "costs more: docs/benchmarks.md)")
@@ -97,7 +101,8 @@ def execute(args: argparse.Namespace) -> int:
     tracking = tracking_config(args)
     config = CascadeConfig(min_person_score=args.min_person_score, min_joint_score=args.min_joint_score,
                            min_valid_joints=args.min_valid_joints, min_torso_joints=args.min_torso_joints,
-                           pose2d_size=args.pose2d_size, lifter_weights=args.lifter_weights)
+                           pose2d_size=args.pose2d_size, lifter_weights=args.lifter_weights,
+                           locate_heads=not args.no_locate_heads, min_face_keypoints=args.min_face_keypoints)
     cascade = build_cascade(args.lifter, args.pose2d, config, args.backend)
     out = run(args.source, cascade, camera, args.output, args.boxes, progress=not args.no_progress,
               video=not args.no_video, tracking=tracking)

@@ -7,7 +7,8 @@ ONNX Runtime (CUDA or CPU execution provider); ``auto`` explains in its log line
 Two modes behind one :meth:`MoveNet.estimate`:
 
 * bottom-up (no boxes): letterbox the frame to ``long_side`` (padded to multiples of 32), run
-  once, keep the up to 6 people whose score reaches ``min_person_score``;
+  once, keep the up to 6 people whose score reaches ``min_person_score``, less any that repeats a
+  better-scored one's keypoints (:mod:`.duplicates`: the model does that at inputs above 256 px);
 * on crops (boxes given): crop each box as a top-down estimator would (square, with context
   padding) and keep the detection in the crop that overlaps the box best; one result per box.
 
@@ -23,6 +24,7 @@ import numpy as np
 from ..runtime.factory import create_backend
 from ..skeleton import COCO17
 from .base import Person2D, Pose2DEstimator, check_boxes, check_image
+from .duplicates import DUPLICATE_OKS, drop_duplicates
 from .transforms import CropTransform
 
 #: The shipped model (see ``assets/movenet/NOTICE.md`` for its licence and provenance).
@@ -49,6 +51,8 @@ class MoveNet(Pose2DEstimator):
     it are dropped. ``crop_size``, ``crop_padding``: the square crop of the on-crop mode.
     ``min_crop_iou``: in that mode, a detection must overlap the given box at least this much,
     otherwise the box's person is reported as not found (score 0, NaN keypoints).
+    ``duplicate_oks``: in the bottom-up mode, a person whose score-weighted keypoint similarity
+    to a better-scored one exceeds this is the same person reported twice, and dropped.
     ``num_threads``: ONNX Runtime intra-op threads, 0 for its default (physical cores).
     ``backend``: the setting of :func:`~poselifter_core.runtime.factory.create_backend`
     (``auto``, ``onnxruntime``, ``onnxruntime-cpu``, ...), usually the cascade's one.
@@ -64,6 +68,7 @@ class MoveNet(Pose2DEstimator):
         crop_size: int = 256,
         crop_padding: float = 1.25,
         min_crop_iou: float = 0.3,
+        duplicate_oks: float = DUPLICATE_OKS,
         num_threads: int = 0,
         backend: str = "auto",
     ) -> None:
@@ -80,6 +85,7 @@ class MoveNet(Pose2DEstimator):
         self.crop_size = crop_size
         self.crop_padding = float(crop_padding)
         self.min_crop_iou = float(min_crop_iou)
+        self.duplicate_oks = float(duplicate_oks)
 
     def estimate(self, image: np.ndarray, boxes: np.ndarray | None = None) -> list[Person2D]:
         check_image(image)
@@ -110,11 +116,11 @@ class MoveNet(Pose2DEstimator):
     def _bottom_up(self, network_input: np.ndarray, transform: CropTransform) -> list[Person2D]:
         keypoints, scores, boxes, person_scores = self.decode(self.run(network_input), transform)
         order = np.argsort(-person_scores)
-        return [
+        return drop_duplicates([
             Person2D(keypoints[i], scores[i], boxes[i], person_scores[i], COCO17)
             for i in order
             if person_scores[i] >= self.min_person_score
-        ]
+        ], self.duplicate_oks)
 
     def _on_crop(self, image: np.ndarray, box: np.ndarray) -> Person2D:
         transform = CropTransform.from_box(box, (self.crop_size, self.crop_size), self.crop_padding)

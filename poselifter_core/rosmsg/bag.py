@@ -105,6 +105,7 @@ class BagSummary:
 
     frames_processed: int = 0
     people_lifted: int = 0
+    people_head_only: int = 0  # of the people skipped, those located by their head (not in the bag's messages)
     frames_skipped: Counter = field(default_factory=Counter)  # reason -> frames
     people_skipped: Counter = field(default_factory=Counter)  # reason -> people (or detections)
     camera_infos_rejected: Counter = field(default_factory=Counter)  # reason -> messages
@@ -131,11 +132,13 @@ class BagSummary:
         else:
             self.frames_processed += 1
             self.people_lifted += len(frame.result.people)
+            self.people_head_only += len(frame.result.head_only)
 
     def __str__(self) -> str:
         lines = [f"error: {self.read_error}; the frames before it are written"] if self.read_error else []
         lines += [f"warning: {warning}" for warning in self.warnings()]
-        lines.append(f"frames processed: {self.frames_processed}, people lifted: {self.people_lifted}")
+        lines.append(f"frames processed: {self.frames_processed}, people lifted: {self.people_lifted}, skipped but "
+                     f"located by their head: {self.people_head_only}")
         for title, counts in (("frames skipped", self.frames_skipped), ("people skipped", self.people_skipped),
                               ("camera infos rejected", self.camera_infos_rejected),
                               ("messages not decodable", self.undecodable), ("messages written", self.written)):

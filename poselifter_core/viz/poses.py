@@ -44,11 +44,24 @@ def _point(xy: np.ndarray) -> tuple[int, int]:
     return int(round(xy[0] * (1 << _SHIFT))), int(round(xy[1] * (1 << _SHIFT)))
 
 
+#: Colour of the people located by their head only (skipped, no skeleton).
+HEAD_ONLY_RGB = (160, 160, 160)
+
+
 def draw_2d(image: np.ndarray, result: CascadeResult) -> np.ndarray:
     """A copy of the RGB image with each person's box, bones and joints: observed joints filled at
-    their 2D keypoints, inferred ones hollow where the lifter put them (thin bones)."""
+    their 2D keypoints, inferred ones hollow where the lifter put them (thin bones); people located
+    by their head only in grey: a thin box, a dot at the head and its depth interval."""
     canvas = image.copy()
     width = max(2, round(max(image.shape[:2]) / 320))
+    for skipped in result.head_only:
+        box, head = skipped.box, skipped.head
+        cv2.rectangle(canvas, _point(box[:2]), _point(box[2:]), HEAD_ONLY_RGB, 1, cv2.LINE_8, _SHIFT)
+        low, high = head.depth_range_m
+        cv2.putText(canvas, f"head only z={head.position_m[2]:.2f} m ({low:.2f}-{high:.2f})",
+                    (int(box[0]) + 3, int(box[1]) + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, HEAD_ONLY_RGB, 1, cv2.LINE_AA)
+        centre = project(head.position_m[None], result.intrinsics.as_array())[0]
+        cv2.circle(canvas, _point(centre), (width + 2) << _SHIFT, HEAD_ONLY_RGB, -1, cv2.LINE_AA, _SHIFT)
     for i, person in enumerate(result.people):
         if person.track_state == COASTING:  # not in this image: nothing to draw on it
             continue
@@ -116,7 +129,8 @@ def draw_top_view(result: CascadeResult, height: int, range_m: float = TRAINED_D
     """A square ``height`` x ``height`` RGB bird's-eye view of the camera frame (x right, z up the
     picture, camera at the bottom centre, ``range_m`` deep: by default as far as the lifter is
     trained to place people): each person's skeleton seen from above, its id, and its root trail;
-    a coasting track hollow."""
+    a coasting track hollow; a person located by the head only as a grey dot on a grey line (its
+    depth interval along the ray)."""
     canvas = np.full((height, height, 3), 250, np.uint8)
     scale = (height - 20) / range_m
 
@@ -143,4 +157,9 @@ def draw_top_view(result: CascadeResult, height: int, range_m: float = TRAINED_D
         cv2.circle(canvas, root, 4 << _SHIFT, colour, 1 if person.track_state == COASTING else -1, cv2.LINE_AA, _SHIFT)
         cv2.putText(canvas, _name(person, i), (root[0] // (1 << _SHIFT) + 6, root[1] // (1 << _SHIFT) - 6),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, cv2.LINE_AA)
+    for skipped in result.head_only:  # grey: the depth interval along the ray, a dot at the estimate
+        head = skipped.head.position_m
+        near, far = (head * (z / head[2]) for z in skipped.head.depth_range_m)
+        cv2.line(canvas, pixel(near[0], near[2]), pixel(far[0], far[2]), HEAD_ONLY_RGB, 2, cv2.LINE_AA, _SHIFT)
+        cv2.circle(canvas, pixel(head[0], head[2]), 4 << _SHIFT, HEAD_ONLY_RGB, -1, cv2.LINE_AA, _SHIFT)
     return canvas

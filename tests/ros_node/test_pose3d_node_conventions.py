@@ -264,3 +264,43 @@ def test_namespaced_nodes_have_distinct_diagnostics_and_a_rate_check(probe, star
             probe.wait_for(lambda: latest()[name].level == level and message in latest()[name].message, 5.0, name)
         except AssertionError as error:
             raise AssertionError(f"{name}: {latest()[name].message}") from error
+
+
+def test_a_face_only_person_is_a_head_only_detection_and_counted(probe, start_node):
+    """A COCO-17 person of whom only the face is seen (a body behind a table or a board): no
+    skeleton, a Detection3D of class person_head_only at the head, counted in the diagnostics."""
+    from vision_msgs.msg import Detection3DArray
+
+    from poselifter_core.head_location import FACE_INDICES, HEAD_TEMPLATE
+
+    probe.record(Detection3DArray, DETECTIONS)
+    probe.record(Skeleton3DArray, SKELETONS)
+    probe.record(DiagnosticArray, "/diagnostics")
+    start_node({**KEYPOINTS_MODE, "diagnostics_period_s": 0.2})
+    info_pub, keypoints_pub = _inputs(probe)
+    probe.repeat(info_pub, camera_info(CAMERA.fx, CAMERA.fy, CAMERA.cx, CAMERA.cy, 640, 480))
+    face = HEAD_TEMPLATE * [-1, 1, -1] + [0.2, -0.1, 1.5]  # facing the camera, 1.5 m away
+    coco = np.zeros((17, 2))
+    coco[FACE_INDICES] = project(face, CAMERA.as_array())
+    message = keypoints(coco[None], 0, layout="coco17")
+    for i, point in enumerate(message.people[0].keypoints):
+        point.score = 0.9 if i in FACE_INDICES else 0.0
+    stamps = _stamps()
+
+    def face_only():
+        stamped = Keypoints2DArray(header=message.header, people=message.people)
+        stamped.header.stamp.sec, stamped.header.stamp.nanosec = divmod(next(stamps), 10**9)
+        return stamped
+
+    def head_only_count() -> int:
+        values = [{v.key: v.value for v in s.values} for m in probe.messages("/diagnostics") for s in m.status]
+        return max((int(v.get("people_head_only", 0)) for v in values), default=0)
+
+    probe.publish_until(keypoints_pub, face_only, lambda: probe.messages(DETECTIONS) and head_only_count() > 0,
+                        TIMEOUT_S, "a head-only detection and its count")
+    (detection,) = probe.messages(DETECTIONS)[0].detections
+    (hypothesis,) = detection.results
+    assert hypothesis.hypothesis.class_id == "person_head_only" and detection.id == "person0"
+    position = hypothesis.pose.pose.position
+    assert position.z == pytest.approx(1.5, rel=0.15)
+    assert all(not m.skeletons for m in probe.messages(SKELETONS))

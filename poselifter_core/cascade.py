@@ -19,6 +19,12 @@ lifted into a silently wrong 3D pose:
   not finite, not in front of the camera, or at an absurd depth; more people or boxes in one
   frame than ``plausibility.max_people``).
 
+In bottom-up mode (no boxes), a person with too few observed joints first gets a second look
+(``second_look``): the 2D stage on a crop around its box, as in top-down mode, whose keypoints
+replace the first ones when they pass the rule (the person keeps its box, score and id). The
+bottom-up pass sees every person at one input size; a close or large person often gets more
+confident joints from a crop centred on it (docs/benchmarks.md, #18).
+
 Each skipped person is listed in ``CascadeResult.skipped_people`` with its box, score, id and
 reason, and counted per reason in ``CascadeResult.skipped``. A person skipped for too few observed
 joints who shows at least ``min_face_keypoints`` of nose, eyes and ears gets a head position
@@ -37,6 +43,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -94,6 +101,9 @@ class CascadeConfig:
                                 "neck distance above the neck (pose2d/layout.py)", low=0.0, high=2.0)
     hip_width_scale: float = setting(1.0, "COCO-17 -> H36M-17: below 1 pulls COCO's hips toward the pelvis centre "
                                      "(pose2d/layout.py)", low=0.1, high=3.0)
+    second_look: bool = setting(True, "Bottom-up only: a person with too few observed joints gets a second, top-down "
+                                "look by the 2D stage at its box (one more 2D run each) and is lifted when that finds "
+                                "enough joints")
     locate_heads: bool = setting(True, "A person skipped for too few body joints who shows enough face keypoints gets "
                                  "a head position from the face's size and a head-size prior (head-only: no "
                                  "skeleton; poselifter_core/head_location.py)")
@@ -194,20 +204,24 @@ class Pose3DEstimator:
             person.id = box_id
         detected = time.perf_counter()
         height, width = image.shape[:2]
-        result = self.lift_people(people, intrinsics, (width, height), distortion)
+        look = (lambda box: self.estimator.estimate(image, box[None])[0]) if boxes is None else None
+        result = self.lift_people(people, intrinsics, (width, height), distortion, look)
         if dropped:  # counted only: boxes dropped before the 2D stage have no person to list
             result.skipped[REASON_CAP] += dropped
         result.timings_ms["pose2d"] = 1000 * (detected - started)
         return result
 
     def lift_people(self, people: list[Person2D], intrinsics: Intrinsics | None,
-                    image_size: tuple[int, int], distortion: Distortion | None = None) -> CascadeResult:
+                    image_size: tuple[int, int], distortion: Distortion | None = None,
+                    look: Callable[[np.ndarray], Person2D] | None = None) -> CascadeResult:
         """Lift 2D people from any source (the 2D stage, or external keypoints).
 
         With a ``distortion`` (the lens of a raw image, with ``intrinsics`` its K), the keypoints
         are undistorted before the lifter, whose geometry is that of a pinhole camera; a person
         with a keypoint outside the lens model is skipped. The people's ``keypoints_2d`` stay in
-        the image's own (distorted) pixels, so they overlay on it.
+        the image's own (distorted) pixels, so they overlay on it. ``look``: the 2D stage's
+        top-down look at one box, for the second look (``second_look``; :meth:`process` gives it
+        in bottom-up mode).
         """
         started = time.perf_counter()
         assumed = intrinsics is None
@@ -218,7 +232,7 @@ class Pose3DEstimator:
             lens = None if assumed else distortion
             with np.errstate(over="ignore", invalid="ignore"):  # the input may hold anything: the gates reject it
                 frame = self._gated(_Frame.of(people, self.layout, self.takes_mask), intrinsics, lens,
-                                    max(image_size), result)
+                                    max(image_size), look, result)
             if len(frame) and lens is not None:
                 frame = self._undistorted(frame, intrinsics, lens, result)
             if len(frame):
@@ -233,17 +247,22 @@ class Pose3DEstimator:
         return [people[i] for i in keep], len(people) - len(keep)
 
     def _gated(self, frame: _Frame, intrinsics: Intrinsics, lens: Distortion | None, long_side: int,
-               result: CascadeResult) -> _Frame:
+               look: Callable[[np.ndarray], Person2D] | None, result: CascadeResult) -> _Frame:
         """The people that pass the input gates, in one vectorised pass; each of the others is
         skipped under the first gate it fails (the order of ``input_reasons``, module docstring),
         those with too few joints with their head located (:meth:`_head`; ``lens``: the raw
-        image's, as in :meth:`lift_people`; ``long_side``: the image's, in pixels).
+        image's, as in :meth:`lift_people`; ``long_side``: the image's, in pixels), unless the
+        second ``look`` at their box finds enough (:meth:`_second_looks`).
         Call under ``np.errstate(over="ignore", invalid="ignore")``, as :func:`.plausibility.ray_failures`."""
         camera = intrinsics.as_array()
         gates = self.config.plausibility
         failed = np.empty((len(self.input_reasons), len(frame)), dtype=bool)
-        failed[0] = frame.person_scores < self.config.min_person_score
+        failed[0] = ~(frame.person_scores >= self.config.min_person_score)  # NaN: low
         failed[1], failed[2] = self.rule.failures(frame.valid)
+        retry = ~failed[0] & (failed[1] | failed[2])
+        if look is not None and self.config.second_look and retry.any():
+            frame = self._second_looks(frame, look, np.flatnonzero(retry))
+            failed[1], failed[2] = self.rule.failures(frame.valid)
         failed[3] = not self.takes_mask and ~np.isfinite(frame.keypoints).all(axis=(1, 2))
         failed[4] = frame.scales() < MIN_SCALE_PERSON_PX
         failed[5] = camera_implausible(camera, gates)
@@ -253,6 +272,18 @@ class Pose3DEstimator:
         heads = [self._head(person, intrinsics, lens, long_side) if reason in too_few else None
                  for person, reason in zip(frame.people, reasons)] if any(reasons) else None
         return frame.drop(reasons, result, heads)
+
+    def _second_looks(self, frame: _Frame, look: Callable[[np.ndarray], Person2D], indices: np.ndarray) -> _Frame:
+        """``frame`` with the people at ``indices`` seen again by the top-down ``look`` at their box,
+        each where that look passes the lifting rule (keeping the person's box, score and id)."""
+        for i in indices.tolist():
+            person = frame.people[i]
+            seen = look(person.box)
+            seen = Person2D(seen.keypoints, seen.scores, person.box, person.score, seen.skeleton, person.id)
+            keypoints, scores, valid = to_h36m17_batch([seen], self.layout)
+            if self.rule.passes(valid[0]):
+                frame = frame.with_person(i, keypoints[0], scores[0], valid[0], self.takes_mask)
+        return frame
 
     def _undistorted(self, frame: _Frame, intrinsics: Intrinsics, distortion: Distortion,
                      result: CascadeResult) -> _Frame:
@@ -319,6 +350,16 @@ class _Frame:
 
     def __len__(self) -> int:
         return len(self.people)
+
+    def with_person(self, i: int, keypoints: np.ndarray, scores: np.ndarray, valid: np.ndarray,
+                    takes_mask: bool) -> _Frame:
+        """This frame with person ``i``'s H36M-17 keypoints, scores and mask replaced."""
+        arrays = [array.copy() for array in (self.keypoints, self.scores, self.valid)]
+        for array, row in zip(arrays, (keypoints, scores, valid)):
+            array[i] = row
+        keypoints, scores, valid = arrays
+        used = valid if takes_mask else self.used
+        return _Frame(self.people, keypoints, scores, valid, used, _lifter_points(keypoints, used))
 
     @property
     def person_scores(self) -> np.ndarray:

@@ -40,7 +40,7 @@ assumes cascade.default_hfov_deg and flags the skeletons metric_depth=false).
 Every setting is in a YAML config (--config) and --set key=value: frame.* (mode, undistort,
 use_projection, require_camera_info, detection_class_ids, min_detection_score, sync_slop_s,
 sync_queue_size), cascade.* (min_person_score, min_joint_score, min_valid_joints,
-default_hfov_deg, locate_heads), topics.*, lifter, pose2d, backend, storage, copy_inputs,
+default_hfov_deg, second_look, locate_heads), topics.*, lifter, pose2d, backend, storage, copy_inputs,
 marker_lifetime_s, joint_frames. --tf-topic /tf also writes the people's TF body frames
 (REP-155 body_<id>). The options below override both. At the end, a summary: frames processed
 and skipped (by reason), people lifted and skipped (and of those, located by their head only:

@@ -60,6 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="skip people with fewer observed joints than this (of 17)")
     parser.add_argument("--min-torso-joints", type=int, default=defaults.min_torso_joints,
                         help="skip people with fewer observed shoulders and hips than this (of 4)")
+    parser.add_argument("--no-second-look", action="store_true",
+                        help="bottom-up: no second, top-down look at the box of a person with too few joints")
     parser.add_argument("--no-locate-heads", action="store_true",
                         help="do not locate the head of people too incomplete to lift (skipped_people[].head)")
     parser.add_argument("--min-face-keypoints", type=int, default=defaults.min_face_keypoints,
@@ -102,7 +104,8 @@ def execute(args: argparse.Namespace) -> int:
     config = CascadeConfig(min_person_score=args.min_person_score, min_joint_score=args.min_joint_score,
                            min_valid_joints=args.min_valid_joints, min_torso_joints=args.min_torso_joints,
                            pose2d_size=args.pose2d_size, lifter_weights=args.lifter_weights,
-                           locate_heads=not args.no_locate_heads, min_face_keypoints=args.min_face_keypoints)
+                           second_look=not args.no_second_look, locate_heads=not args.no_locate_heads,
+                           min_face_keypoints=args.min_face_keypoints)
     cascade = build_cascade(args.lifter, args.pose2d, config, args.backend)
     out = run(args.source, cascade, camera, args.output, args.boxes, progress=not args.no_progress,
               video=not args.no_video, tracking=tracking)

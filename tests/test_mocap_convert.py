@@ -101,8 +101,8 @@ def test_split_rule() -> None:
 def test_convert_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
-    for name in ("86_02", "15_01", "21_03"):
-        write_cmu_like_bvh(raw / f"{name}.bvh")
+    for name, knee_from in (("86_02", 20), ("15_01", 16), ("21_03", 24)):  # three recordings, not one thrice
+        write_cmu_like_bvh(raw / f"{name}.bvh", knee_from=knee_from)
     out = tmp_path / "set" / "mocap.npz"
     assert run_cli("convert", str(raw), "-o", str(out), "--source", "me/repo@abc", "--licence", "cmu") == 0
     assert "3 clips, 6 frames" in capsys.readouterr().out
@@ -137,9 +137,11 @@ def test_convert_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert run_cli("convert", str(raw / "86_02.bvh"), "-o", str(out2), "--min-motion", "0", "--clip-prefix", "x_") == 0
     assert load_clips(out2)[0].joints.shape == (10, 17, 3)
     merged = tmp_path / "merged.npz"
-    assert run_cli("merge", str(out), str(out2), "-o", str(merged)) == 0
-    assert sorted(c.clip_id for c in load_clips(merged)) == ["15_01", "21_03", "86_02", "x_86_02"]
     capsys.readouterr()
+    assert run_cli("merge", str(out), str(out2), "-o", str(merged)) == 0
+    # x_86_02 is the same file converted with other settings: the same recording, kept once (the first listed)
+    assert "dropped x_86_02 from  (86_02.bvh): kept 86_02: same recording" in capsys.readouterr().out
+    assert sorted(c.clip_id for c in load_clips(merged)) == ["15_01", "21_03", "86_02"]
     assert run_cli("info", str(merged)) == 0
     table = capsys.readouterr().out
     assert "| me/repo@abc | 3 | 3 | 6 |" in table and "| test | 1 | 1 | 2 | cmu_21 |" in table

@@ -2,11 +2,13 @@
 the Daz-friendly BVH (no head-top end site, cm, and a copy scaled by 1/128), the BVH with ASF bone
 names, and HDM05's ASF/AMC (Vicon header, ``:units`` block, Latin-1 AMC header, CRLF lines);
 plus ``--clip-pattern``, ``merge --keep-first`` and the fixed split of the HDM05 actors."""
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from poselifter_core.data.world_mocap import load_world_mocap
 from poselifter_core.mocap.convert import ConvertOptions, convert_file, load_clips
 from poselifter_core.mocap.splits import split_for_subject
 from poselifter_core.skeleton import H36M17
@@ -183,16 +185,23 @@ HDM05_BONES = [
 def write_hdm05_actor(folder: Path, actor: str, frames: int = 24) -> None:
     """HDM05-style files: HDM_<actor>.asf and HDM_<actor>_<class>_001_120.amc, the AMC with a Latin-1
     ``für`` header and CRLF line ends; the left knee swings 0 -> 90 deg over the clip."""
-    bones = "".join(
+    write_asf_amc(folder / f"HDM_{actor}.asf", folder / f"HDM_{actor}_squat1Reps_001_120.amc", frames)
+
+
+def write_asf_amc(asf: Path, amc: Path, frames: int = 24, knee_deg: float = 90.0, bones: list | None = None,
+                  line_end: str = "\r\n") -> None:
+    """An ASF (``HDM05_BONES`` unless ``bones`` is given) and an AMC whose left knee swings from 0 to
+    ``knee_deg`` over the clip, with a Latin-1 header line."""
+    text = "".join(
         f"  begin\n     id {i + 1}\n     name {name}\n     direction {' '.join(map(str, d))}\n     length {length}\n"
         f"     axis 0 0 0  XYZ\n" + ("    dof rx ry rz\n    limits (-160.0 20.0)\n           (-70.0 70.0)\n"
                                    "           (-60.0 70.0)\n" if name == "lfemur" else "") + "  end\n"
-        for i, (name, d, length) in enumerate(HDM05_BONES))
-    (folder / f"HDM_{actor}.asf").write_text(HDM05_ASF.format(bones=bones), encoding="utf-8")
+        for i, (name, d, length) in enumerate(bones or HDM05_BONES))
+    asf.write_text(HDM05_ASF.format(bones=text), encoding="utf-8")
     lines = ["#!OML:ASF X:\\für Bonn\\!DataBase\\c3d\\Actor.ASF", ":FULLY-SPECIFIED", ":DEGREES"]
     for k in range(frames):
-        lines += [str(k + 1), "root 0 17 0 0 0 0", f"lfemur {90.0 * k / (frames - 1):g} 0 0"]
-    (folder / f"HDM_{actor}_squat1Reps_001_120.amc").write_bytes("\r\n".join(lines).encode("latin-1") + b"\r\n")
+        lines += [str(k + 1), "root 0 17 0 0 0 0", f"lfemur {knee_deg * k / (frames - 1):g} 0 0"]
+    amc.write_bytes(line_end.join(lines).encode("latin-1") + line_end.encode())
 
 
 def test_hdm05_asf_amc_units_latin1_and_actor_subjects(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -222,9 +231,9 @@ def test_merge_keep_first_keeps_one_version_per_recording(tmp_path: Path, capsys
     own, daz = tmp_path / "own", tmp_path / "daz"
     own.mkdir(), daz.mkdir()
     write_bvh(own / "16_01.bvh", ASF_NAMED, {"head": (0, 1.7, 0)}, 12, 1 / 120, bend=("ltibia", 60.0))
-    for name in ("16_01", "12_01"):
+    for name, bend in (("16_01", 40.0), ("12_01", 50.0)):  # two recordings: a copy would be dropped
         write_bvh(daz / f"{name}.bvh", DAZ, {"leftEye": (1, 0, 0)}, 12, 1 / 120, "Zrotation Xrotation Yrotation",
-                  bend=("rShin", 40.0))
+                  bend=("rShin", bend))
     for folder in (own, daz):
         assert run_cli("convert", str(folder), "-o", str(tmp_path / f"{folder.name}.npz"), "--clip-prefix", "cmu_",
                        "--source", f"{folder.name}/repo@1") == 0
@@ -258,3 +267,52 @@ def test_fixed_split_of_cmu_numbers_and_hdm05_actors() -> None:
         "test", "test", "val", "val", "train", "train"]
     assert [split_for_subject(f"hdm05_{a}") for a in ("dg", "mm", "bd", "bk", "tr")] == [
         "test", "val", "train", "train", "test"]
+
+
+def test_merge_keeps_a_relabelled_recording_once_under_the_fuller_session(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture) -> None:
+    """One hosting repository calls subject 105's skeleton and trial 105_01 '91' (CRLF lines); the
+    copy under 91 is dropped wherever it is listed, kept under 105 (two clips against one) and
+    reported; a different recording of 105 stays."""
+    short, full = tmp_path / "short", tmp_path / "full"
+    short.mkdir(), full.mkdir()
+    write_asf_amc(short / "91.asf", short / "91_01.amc", line_end="\r\n")
+    write_asf_amc(full / "105.asf", full / "105_01.amc", line_end="\n")
+    write_asf_amc(full / "105.asf", full / "105_02.amc", knee_deg=45.0, line_end="\n")
+    for folder in (short, full):
+        assert run_cli("convert", str(folder), "-o", str(tmp_path / f"{folder.name}.npz"), "--mapping", "cmu31_asf",
+                       "--clip-prefix", "cmu_", "--min-motion", "0", "--source", f"{folder.name}/repo@1") == 0
+    merged = tmp_path / "merged.npz"
+    capsys.readouterr()
+    assert run_cli("merge", str(tmp_path / "short.npz"), str(tmp_path / "full.npz"), "-o", str(merged)) == 0
+    log = capsys.readouterr().out
+    assert "dropped cmu_91_01 from short/repo@1 (91_01.amc): kept cmu_105_01: same recording" in log
+    assert "kept under cmu_105, the fuller session (2 clips against 1 of cmu_91)" in log
+    clips = {c.clip_id: c for c in load_clips(merged)}
+    assert set(clips) == {"cmu_105_01", "cmu_105_02"} and clips["cmu_105_01"].info["split"] == "val"
+    [record] = json.loads(merged.with_suffix(".json").read_text())["dropped_duplicates"]
+    assert (record["clip"], record["subject"], record["kept"]) == ("cmu_91_01", "cmu_91", "cmu_105_01")
+    np.testing.assert_array_equal(clips["cmu_105_01"].joints, load_clips(tmp_path / "short.npz")[0].joints)
+
+
+def test_one_skeleton_in_two_splits_is_refused(tmp_path: Path) -> None:
+    """A recording only the short session holds keeps its (test) label next to the same ASF under
+    105 (val): the merge refuses to write that, and the loader refuses such a file."""
+    for stem, knee in (("91", 30.0), ("105", 90.0)):
+        write_asf_amc(tmp_path / f"{stem}.asf", tmp_path / f"{stem}_01.amc", knee_deg=knee)
+    longer = [(name, d, 8.0 if name == "lfemur" else length) for name, d, length in HDM05_BONES]
+    write_asf_amc(tmp_path / "11.asf", tmp_path / "11_01.amc", knee_deg=60.0, bones=longer)
+    with pytest.raises(ValueError, match=r"one skeleton file \(one performer\) under subject labels in different "
+                                         r"splits: .*test \['cmu_91'\]; val \['cmu_105'\]"):
+        run_cli("convert", str(tmp_path), "-o", str(tmp_path / "bad.npz"), "--mapping", "cmu31_asf")
+    # another performer (11: longer femur) with another recording, in test next to 105 in val: both kept
+    for name in ("11_01", "105_01"):
+        assert run_cli("convert", str(tmp_path / f"{name}.amc"), "-o", str(tmp_path / f"{name}.npz"), "--mapping", "cmu31_asf") == 0
+    merged = tmp_path / "ok.npz"
+    assert run_cli("merge", str(tmp_path / "11_01.npz"), str(tmp_path / "105_01.npz"), "-o", str(merged)) == 0
+    assert [c.info["split"] for c in load_clips(merged)] == ["test", "val"]
+    sidecar = json.loads(merged.with_suffix(".json").read_text())
+    sidecar["clips"]["11_01"]["skeleton_sha256"] = sidecar["clips"]["105_01"]["skeleton_sha256"]
+    merged.with_suffix(".json").write_text(json.dumps(sidecar))
+    with pytest.raises(ValueError, match="different splits"):
+        load_world_mocap(merged, splits=["train"])

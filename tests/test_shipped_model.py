@@ -130,3 +130,36 @@ def test_an_int8_variant_over_the_accuracy_rule_is_not_shipped(shipped_copy, mon
     assert main(["export", "--int8", str(shipped.ONNX)]) == 2
     assert "the CPU keeps fp32" in capsys.readouterr().err
     assert not shipped.ONNX_INT8.exists() and "onnx_int8_sha256" not in shipped.read_record()
+
+
+def test_the_shipped_open_mocap_holds_each_recording_once_and_no_performer_in_two_splits():
+    """The set the check set is drawn from: no source file twice (cmu_91's six clips, copies of cmu_105's
+    validation clips, were dropped and recorded), no ASF skeleton under labels in different splits."""
+    import json
+
+    from poselifter_core.mocap.identity import MOTION_DIGEST, check_skeleton_splits
+
+    sidecar = json.loads(shipped.recorded_data().with_suffix(".json").read_text(encoding="utf-8"))
+    clips = sidecar["clips"]
+    digests = [info[MOTION_DIGEST] for info in clips.values()]
+    assert len(digests) == len(clips) and len(set(digests)) == len(digests)
+    check_skeleton_splits(clips.values(), "shipped open mocap")
+    relabelled = {d["clip"]: d["kept"] for d in sidecar["dropped_duplicates"] if d["clip"] != d["kept"]}
+    assert relabelled == {f"cmu_91_{t}": f"cmu_105_{t}" for t in ("01", "02", "04", "13", "17", "47")}
+    assert all(clips[kept]["split"] == "val" for kept in relabelled.values())
+    assert "cmu_91" not in {info["subject"] for info in clips.values()}
+
+
+@pytest.mark.slow
+def test_record_check_set_reproduces_the_recorded_check_set(tmp_path, monkeypatch):
+    """``make lifter-check-set`` on the committed data rewrites the same numbers and keeps the SHA-256
+    the model was trained on."""
+    import shutil
+
+    monkeypatch.setattr(shipped, "RECORD", shutil.copy(shipped.RECORD, tmp_path / shipped.RECORD.name))
+    before = shipped.read_record()
+    section = shipped.record_check_set("test")
+    after = shipped.read_record()
+    assert after["data"] == before["data"] and section["command"] == "test"
+    assert {k: v for k, v in section.items() if k != "command"} == {k: v for k, v in before["check_set"].items()
+                                                                     if k != "command"}

@@ -2,6 +2,10 @@
 
 * ``convert SRC... -o out.npz``: BVH / ASF+AMC files or folders -> one npz + JSON sidecar.
 * ``merge A.npz B.npz... -o out.npz``: join converted sets (clip ids must be unique).
+
+``convert`` and ``merge`` keep each recording once: a clip whose source file (line endings aside)
+another clip under another id also holds is dropped, printed and listed in the sidecar's
+``dropped_duplicates`` (which copy stays: :func:`poselifter_core.mocap.identity.copies_to_drop`).
 * ``info SET.npz``: the per-source table (subjects, clips, frames, hours, licence) and split sizes.
 * ``coverage OLD.npz NEW.npz -o fig.png``: pose-coverage picture of two sets.
 """
@@ -18,6 +22,7 @@ from ..mocap.convert import (
     ConvertOptions,
     convert_file,
     find_sources,
+    keep_each_recording_once,
     load_clips,
     merge_clips,
     save_clips,
@@ -75,7 +80,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     convert.set_defaults(func=run_convert)
 
     merge = commands.add_parser("merge", help="join converted sets into one",
-                                description="Join converted sets; clip ids must be unique unless --keep-first.")
+                                description="Join converted sets; clip ids must be unique unless --keep-first. "
+                                            "A recording held under several clip ids (the same source file, line "
+                                            "endings aside, e.g. one trial relabelled as another subject) is kept "
+                                            "once: under the subject with the most clips; the dropped copies are "
+                                            "printed and listed in the sidecar's dropped_duplicates.")
     merge.add_argument("inputs", nargs="+", metavar="SET.npz")
     merge.add_argument("--keep-first", action="store_true",
                        help="a clip id found in several sets is kept from the first set listed and dropped "
@@ -124,7 +133,10 @@ def run_convert(args: argparse.Namespace) -> int:
             log.warning("skipped %s: %s", path, error)
     if not clips:
         raise ValueError("no file converted")
-    save_clips(args.output, clips, args.dtype)
+    clips, dropped = keep_each_recording_once(clips)
+    for duplicate in dropped:
+        print(duplicate)
+    save_clips(args.output, clips, args.dtype, dropped=dropped)
     frames = sum(c.info["frames"] for c in clips)
     print(f"wrote {args.output}: {len(clips)} clips, {frames} frames" + (f", {len(failed)} files skipped" if failed else ""))
     return 1 if failed else 0
@@ -141,9 +153,9 @@ def _unit(value: str | None) -> str | float | None:
 
 def run_merge(args: argparse.Namespace) -> int:
     clips, dropped = merge_clips([load_clips(path) for path in args.inputs], keep_first=args.keep_first)
-    for clip in dropped:
-        print(f"dropped {clip.clip_id} from {clip.info.get('source', '?')} ({clip.info.get('path', '?')}): kept from an earlier set")
-    save_clips(args.output, clips, args.dtype, round_mm=args.round_mm)
+    for duplicate in dropped:
+        print(duplicate)
+    save_clips(args.output, clips, args.dtype, round_mm=args.round_mm, dropped=dropped)
     print(f"wrote {args.output}: {len(clips)} clips, {sum(len(c.joints) for c in clips)} frames")
     return 0
 

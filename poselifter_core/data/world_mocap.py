@@ -3,7 +3,9 @@
 File layout: ``<name>.npz`` holds one (F, 17, 3) array per clip id (plus ``joint_names`` and
 ``parents``); the JSON sidecar ``<name>.json`` holds ``{"clips": {clip_id: {"subject", "fps",
 "split", "source", ...}}}``. A clip without a ``split`` field takes its split from the rule
-``poselifter_core.mocap.splits.split_for_subject`` (held-out CMU test subjects end in 1).
+``poselifter_core.mocap.splits.split_for_subject`` (held-out CMU test subjects end in 1). A file in
+which one ASF skeleton (one performer) sits under subject labels in different splits is refused
+(:func:`poselifter_core.mocap.identity.check_skeleton_splits`), whichever split is asked for.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..mocap.identity import check_skeleton_splits
 from ..mocap.splits import split_for_subject
 from ..skeleton import H36M17, Skeleton
 
@@ -38,6 +41,7 @@ def load_world_mocap(path: str | Path, subjects: list[str] | None = None, splits
     meta = json.loads(sidecar.read_text(encoding="utf-8")).get("clips", {}) if sidecar.is_file() else {}
     if every < 1:
         raise ValueError(f"every must be >= 1, got {every}")
+    check_skeleton_splits(meta.values(), str(path))
     clips = []
     with np.load(path, allow_pickle=False) as data:
         if "joint_names" in data.files and tuple(str(n) for n in data["joint_names"]) != skeleton.joint_names:

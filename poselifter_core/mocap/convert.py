@@ -13,7 +13,9 @@ pose adds no variety.
 from __future__ import annotations
 
 import json
+import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,11 @@ import numpy as np
 from ..skeleton import H36M17
 from .asf_amc import asf_amc_positions, read_amc, read_asf
 from .bvh import read_bvh
+from .identity import MOTION_DIGEST, SKELETON_DIGEST, check_skeleton_splits, copies_to_drop, text_digest
 from .mapping import JointMapping, load_mapping, mm_per_unit, packaged_mappings
 from .splits import SPLIT_RULE, split_for_subject
+
+log = logging.getLogger(__name__)
 
 CMU_LICENCE = (
     "CMU Graphics Lab Motion Capture Database terms (mocap.cs.cmu.edu): free for research and "
@@ -54,6 +59,26 @@ class ConvertedClip:
     clip_id: str
     joints: np.ndarray  # (F, 17, 3) mm, Y up
     info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DroppedClip:
+    """A clip left out of a set because another clip holds the same recording."""
+
+    clip: ConvertedClip
+    kept: str  # clip id of the copy kept
+    reason: str
+
+    def record(self) -> dict[str, Any]:
+        """The provenance entry written to the sidecar's ``dropped_duplicates``."""
+        info = self.clip.info
+        return {"clip": self.clip.clip_id, "subject": info.get("subject"), "source": info.get("source"),
+                "path": info.get("path"), "kept": self.kept, "reason": self.reason}
+
+    def __str__(self) -> str:
+        info = self.clip.info
+        return (f"dropped {self.clip.clip_id} from {info.get('source', '?')} ({info.get('path', '?')}): "
+                f"kept {self.kept}: {self.reason}")
 
 
 def subsample_indices(num_frames: int, source_fps: float, fps: float) -> np.ndarray:
@@ -214,8 +239,18 @@ def convert_file(path: Path, options: ConvertOptions, root: Path | None = None) 
         "frames": len(joints),
         "min_motion_mm": options.min_motion_mm,
         **bone_statistics(joints),
+        **source_digests(path, options),
     }
     return ConvertedClip(options.clip_prefix + clip_name(path, options), joints.astype(np.float32), info)
+
+
+def source_digests(path: Path, options: ConvertOptions) -> dict[str, str]:
+    """The digests that identify the recording and, for ASF/AMC, the performer's skeleton file
+    (see :mod:`.identity`)."""
+    digests = {MOTION_DIGEST: text_digest(path)}
+    if path.suffix.lower() == ".amc":
+        digests[SKELETON_DIGEST] = text_digest(_find_asf(path, options))
+    return digests
 
 
 def clip_name(path: Path, options: ConvertOptions) -> str:
@@ -228,26 +263,42 @@ def clip_name(path: Path, options: ConvertOptions) -> str:
     return match.group(1)
 
 
-def merge_clips(sets: list[list[ConvertedClip]], keep_first: bool = False) -> tuple[list[ConvertedClip], list[ConvertedClip]]:
+def merge_clips(sets: list[list[ConvertedClip]], keep_first: bool = False) -> tuple[list[ConvertedClip], list[DroppedClip]]:
     """Join sets of clips -> (kept, dropped). With ``keep_first``, a clip id already taken by an
     earlier set is dropped (list the preferred release first, e.g. the performer's own skeleton
-    before a retarget); without it, duplicates stay and :func:`save_clips` refuses them."""
+    before a retarget); without it, duplicate ids stay and :func:`save_clips` refuses them. Then
+    every recording held under several clip ids is kept once (:func:`keep_each_recording_once`)."""
     kept: list[ConvertedClip] = []
-    dropped: list[ConvertedClip] = []
+    dropped: list[DroppedClip] = []
     taken: set[str] = set()
     for clips in sets:
         for clip in clips:
             if keep_first and clip.clip_id in taken:
-                dropped.append(clip)
+                dropped.append(DroppedClip(clip, clip.clip_id, "same clip id in a set listed earlier (--keep-first)"))
             else:
                 kept.append(clip)
                 taken.add(clip.clip_id)
-    return kept, dropped
+    kept, copies = keep_each_recording_once(kept)
+    return kept, dropped + copies
+
+
+def keep_each_recording_once(clips: list[ConvertedClip]) -> tuple[list[ConvertedClip], list[DroppedClip]]:
+    """Drop the clips whose recording (source-file digest) another clip under another id also holds,
+    keeping the copy :func:`.identity.copies_to_drop` chooses -> (kept, dropped). Clips sharing an
+    id are left alone: that is a choice between releases (``keep_first``)."""
+    drop = copies_to_drop([(c.clip_id, c.info) for c in clips])
+    unchecked = sum(MOTION_DIGEST not in c.info for c in clips)
+    if unchecked:
+        log.warning("%d of %d clips carry no %s (converted before digests were recorded): not checked for "
+                    "duplicate recordings", unchecked, len(clips), MOTION_DIGEST)
+    return [c for c in clips if c.clip_id not in drop], [DroppedClip(c, *drop[c.clip_id]) for c in clips if c.clip_id in drop]
 
 
 def save_clips(path: str | Path, clips: list[ConvertedClip], dtype: str = "float32",
-               description: str = "", round_mm: float | None = None) -> None:
-    """Write ``<path>.npz`` (compressed) and its ``.json`` sidecar; clip ids must be unique.
+               description: str = "", round_mm: float | None = None, dropped: Sequence[DroppedClip] = ()) -> None:
+    """Write ``<path>.npz`` (compressed) and its ``.json`` sidecar; clip ids must be unique and no
+    skeleton file may sit in two splits (:func:`.identity.check_skeleton_splits`). ``dropped`` is
+    recorded in the sidecar's ``dropped_duplicates``.
 
     ``round_mm`` rounds every coordinate to a multiple of it. A power of two (1/8 mm) leaves the low
     float32 mantissa bits zero, so the compressed file shrinks by about a third at an error far below
@@ -262,6 +313,7 @@ def save_clips(path: str | Path, clips: list[ConvertedClip], dtype: str = "float
     reserved = {"joint_names", "parents"} & set(ids)
     if reserved:
         raise ValueError(f"clip ids {sorted(reserved)} clash with the npz's own keys")
+    check_skeleton_splits((c.info for c in clips), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     if round_mm is not None and not round_mm > 0:
         raise ValueError(f"round_mm must be positive, got {round_mm}")
@@ -282,6 +334,8 @@ def save_clips(path: str | Path, clips: list[ConvertedClip], dtype: str = "float
         sidecar["rounded_mm"] = round_mm
     if description:
         sidecar["description"] = description
+    if dropped:
+        sidecar["dropped_duplicates"] = [d.record() for d in dropped]
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
 
 

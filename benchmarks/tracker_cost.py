@@ -71,12 +71,19 @@ def make_caches(clips_path: str, video_path: str, source: str, fov_deg: float, b
     import imageio.v2 as iio2
 
     from poselifter_core.infer import CameraSpec, build_cascade
-    from poselifter_core.tracking.evaluation import SequenceEvalConfig, default_model, lifted_clips
+    from poselifter_core.tracking.evaluation import (
+        SequenceEvalConfig,
+        clip_combinations,
+        default_model,
+        lifted_clips,
+    )
 
     cascade = build_cascade(None, None, backend=backend)
+    config = SequenceEvalConfig()
+    combinations = clip_combinations(config)
     clips: dict = {}
-    for fps, camera, sequence, by_frame in lifted_clips(cascade, SequenceEvalConfig(), default_model(None)):
-        clips.setdefault((fps, camera), []).append((sequence.joints, sequence.intrinsics, by_frame))
+    for combination, sequence, by_frame in lifted_clips(cascade, config, default_model(None)):
+        clips.setdefault(combinations[combination], []).append((sequence.joints, sequence.intrinsics, by_frame))
     with open(clips_path, "wb") as f:
         pickle.dump(clips, f)
     frames = []

@@ -44,7 +44,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -52,14 +52,32 @@ from .camera import MM_PER_M, Intrinsics
 from .distortion import Distortion, undistort_points
 from .head_location import HeadLocation, locate_head
 from .lifter.decoding import Lifter
-from .lifter.inputs import observed_statistics
+from .lifter.inputs import LifterInput, observed_statistics
 from .lifter.weights import LIFTER_WEIGHTS
-from .plausibility import REASON_CAP, PlausibilityConfig, cap_boxes, cap_people, input_reasons, output_reasons
+from .plausibility import (
+    REASON_CAMERA,
+    REASON_CAP,
+    REASON_RAY,
+    PlausibilityConfig,
+    camera_implausible,
+    cap_boxes,
+    cap_people,
+    first_reasons,
+    output_reasons,
+    ray_failures,
+)
 from .pose2d.base import Person2D, Pose2DEstimator, check_image
-from .pose2d.layout import LayoutConversion, to_h36m17_all
+from .pose2d.layout import LayoutConversion, to_h36m17_batch
 from .settings import setting
 from .skeleton import COCO17
 from .visibility import VisibilityRule
+
+REASON_LOW_SCORE = "low person score"
+REASON_NO_MASK = "model takes no missing joints"
+REASON_DEGENERATE = "degenerate 2D pose"
+REASON_LENS = "keypoint outside the lens model"
+#: A person whose observed joints have a 2D scale (eq. 4) below this many pixels is degenerate.
+MIN_SCALE_PERSON_PX = 1.0
 
 
 @dataclass
@@ -159,6 +177,9 @@ class Pose3DEstimator:
         self.layout = LayoutConversion(config.min_joint_score, config.head_ratio, config.hip_width_scale)
         self.rule = VisibilityRule(config.min_valid_joints, config.min_torso_joints)
         self.takes_mask = self.lifter.config.takes_mask
+        #: the input gates' reasons, in the order they are checked (rows of ``_gated``'s checks)
+        self.input_reasons = (REASON_LOW_SCORE, *self.rule.reasons, REASON_NO_MASK, REASON_DEGENERATE, REASON_CAMERA,
+                              REASON_RAY)
 
     def process(self, image: np.ndarray, intrinsics: Intrinsics | None = None, boxes: np.ndarray | None = None,
                 box_ids: list[str] | None = None, distortion: Distortion | None = None) -> CascadeResult:
@@ -207,36 +228,15 @@ class Pose3DEstimator:
         if intrinsics is None:
             intrinsics = Intrinsics.from_fov(image_size[0], image_size[1], self.config.default_hfov_deg)
         result = CascadeResult([], intrinsics, assumed)
-        gates = self.config.plausibility
-        with np.errstate(over="ignore", invalid="ignore"):  # huge coordinates: the input gate rejects them
-            kept = self._select(people, result, None if assumed else distortion, max(image_size), look)
-        keypoints = np.stack([p.keypoints for p, _ in kept]) if kept else np.zeros((0, 17, 2))
-        masks = np.stack([v for _, v in kept]) if kept else np.zeros((0, 17), bool)
-        if kept:
-            used = masks if self.takes_mask else np.ones_like(masks)
-            kept, keypoints, masks = self._keep(kept, input_reasons(keypoints, used, intrinsics.as_array(), gates),
-                                                result, keypoints, masks)
-        if kept and distortion is not None and not assumed:
-            undistorted = undistort_points(keypoints, intrinsics, distortion)
-            used = masks if self.takes_mask else np.isfinite(keypoints).all(axis=-1)
-            inside = ~np.any(np.isnan(undistorted).any(axis=-1) & used, axis=1)
-            for (person, _), ok in zip(kept, inside):
-                if not ok:
-                    result.skip(person, "keypoint outside the lens model")
-            kept, keypoints, masks = [k for k, ok in zip(kept, inside) if ok], undistorted[inside], masks[inside]
-        if kept:
-            visible = masks if self.takes_mask else None  # None: every joint
-            lifted = self.lifter.lift(keypoints, intrinsics.as_array(), visible)
-            root_m, joints_m, relative_m = lifted.root / MM_PER_M, lifted.absolute / MM_PER_M, lifted.relative / MM_PER_M
-            reasons = output_reasons(root_m, joints_m, gates)
-            for i, (person, valid) in enumerate(kept):
-                if reasons[i] is not None:
-                    result.skip(person, reasons[i])
-                    continue
-                result.people.append(Person3D(
-                    keypoints_2d=person.keypoints, scores=person.scores, valid=valid, box=person.box,
-                    score=person.score, joints_m=joints_m[i], root_m=root_m[i], relative_m=relative_m[i],
-                    canonical_depth=float(lifted.canonical_depth[i] / MM_PER_M), metric_depth=not assumed, id=person.id))
+        if people:
+            lens = None if assumed else distortion
+            with np.errstate(over="ignore", invalid="ignore"):  # the input may hold anything: the gates reject it
+                frame = self._gated(_Frame.of(people, self.layout, self.takes_mask), intrinsics, lens,
+                                    max(image_size), look, result)
+            if len(frame) and lens is not None:
+                frame = self._undistorted(frame, intrinsics, lens, result)
+            if len(frame):
+                self._lift(frame, intrinsics, result)
         result.timings_ms["lift"] = 1000 * (time.perf_counter() - started)
         return result
 
@@ -246,56 +246,77 @@ class Pose3DEstimator:
         keep = cap_people(np.array([p.score for p in people]), self.config.plausibility.max_people)
         return [people[i] for i in keep], len(people) - len(keep)
 
-    @staticmethod
-    def _keep(kept: list[tuple[Person2D, np.ndarray]], reasons: list[str | None], result: CascadeResult,
-              *arrays: np.ndarray) -> tuple:
-        """``kept`` and the per-person ``arrays`` without the people that have a reason, each
-        skipped in ``result`` under it."""
-        for (person, _), reason in zip(kept, reasons):
+    def _gated(self, frame: _Frame, intrinsics: Intrinsics, lens: Distortion | None, long_side: int,
+               look: Callable[[np.ndarray], Person2D] | None, result: CascadeResult) -> _Frame:
+        """The people that pass the input gates, in one vectorised pass; each of the others is
+        skipped under the first gate it fails (the order of ``input_reasons``, module docstring),
+        those with too few joints with their head located (:meth:`_head`; ``lens``: the raw
+        image's, as in :meth:`lift_people`; ``long_side``: the image's, in pixels), unless the
+        second ``look`` at their box finds enough (:meth:`_second_looks`).
+        Call under ``np.errstate(over="ignore", invalid="ignore")``, as :func:`.plausibility.ray_failures`."""
+        camera = intrinsics.as_array()
+        gates = self.config.plausibility
+        failed = np.empty((len(self.input_reasons), len(frame)), dtype=bool)
+        failed[0] = ~(frame.person_scores >= self.config.min_person_score)  # NaN: low
+        failed[1], failed[2] = self.rule.failures(frame.valid)
+        retry = ~failed[0] & (failed[1] | failed[2])
+        if look is not None and self.config.second_look and retry.any():
+            frame = self._second_looks(frame, look, np.flatnonzero(retry))
+            failed[1], failed[2] = self.rule.failures(frame.valid)
+        failed[3] = not self.takes_mask and ~np.isfinite(frame.keypoints).all(axis=(1, 2))
+        failed[4] = frame.scales() < MIN_SCALE_PERSON_PX
+        failed[5] = camera_implausible(camera, gates)
+        failed[6] = ray_failures(frame.keypoints, frame.used, camera, gates)
+        reasons = first_reasons(failed, self.input_reasons)
+        too_few = self.input_reasons[1:3]  # the visibility rule's
+        heads = [self._head(person, intrinsics, lens, long_side) if reason in too_few else None
+                 for person, reason in zip(frame.people, reasons)] if any(reasons) else None
+        return frame.drop(reasons, result, heads)
+
+    def _second_looks(self, frame: _Frame, look: Callable[[np.ndarray], Person2D], indices: np.ndarray) -> _Frame:
+        """``frame`` with the people at ``indices`` seen again by the top-down ``look`` at their box,
+        each where that look passes the lifting rule (keeping the person's box, score and id)."""
+        for i in indices.tolist():
+            person = frame.people[i]
+            seen = look(person.box)
+            seen = Person2D(seen.keypoints, seen.scores, person.box, person.score, seen.skeleton, person.id)
+            keypoints, scores, valid = to_h36m17_batch([seen], self.layout)
+            if self.rule.passes(valid[0]):
+                frame = frame.with_person(i, keypoints[0], scores[0], valid[0], self.takes_mask)
+        return frame
+
+    def _undistorted(self, frame: _Frame, intrinsics: Intrinsics, distortion: Distortion,
+                     result: CascadeResult) -> _Frame:
+        """The lifter's keypoints undistorted through the lens; people with a used keypoint outside
+        the lens model, or whose pose undistorts to a degenerate one, are skipped."""
+        undistorted = undistort_points(frame.keypoints, intrinsics, distortion)
+        outside = (np.isnan(undistorted).any(axis=-1) & frame.used).any(axis=1).tolist()
+        frame = replace(frame, lifted=_lifter_points(undistorted, frame.used))
+        with np.errstate(invalid="ignore"):  # NaN outside the lens model
+            degenerate = (frame.scales() < MIN_SCALE_PERSON_PX).tolist()
+        return frame.drop([REASON_LENS if out else REASON_DEGENERATE if flat else None
+                           for out, flat in zip(outside, degenerate)], result)
+
+    def _lift(self, frame: _Frame, intrinsics: Intrinsics, result: CascadeResult) -> None:
+        """Lift the gated people in one batch; those the output gates accept join ``result.people``.
+
+        The gates guarantee every check of :func:`.lifter.inputs.prepare_input` (observed joints
+        finite, at least two of them, a 2D scale of at least a pixel on the float32 keypoints the
+        lifter gets, a validated camera), so the batch goes to the network unchecked."""
+        count = len(frame)
+        lifted = self.lifter.lift_input(LifterInput(frame.lifted, np.full((count, 4), intrinsics.as_array(), np.float32),
+                                                    frame.used.astype(np.float32)))
+        root_m, joints_m, relative_m = lifted.root / MM_PER_M, lifted.absolute / MM_PER_M, lifted.relative / MM_PER_M
+        depth = (lifted.canonical_depth / MM_PER_M).tolist()
+        metric = not result.intrinsics_assumed
+        for i, (person, reason) in enumerate(zip(frame.people, output_reasons(root_m, joints_m, self.config.plausibility))):
             if reason is not None:
                 result.skip(person, reason)
-        ok = np.array([reason is None for reason in reasons], dtype=bool)
-        return ([entry for entry, good in zip(kept, ok) if good], *(array[ok] for array in arrays))
-
-    def _select(self, people: list[Person2D], result: CascadeResult, distortion: Distortion | None,
-                long_side: int, look: Callable[[np.ndarray], Person2D] | None) -> list[tuple[Person2D, np.ndarray]]:
-        """The people to lift (H36M-17, observed-joint mask); the others go to ``result.skip``,
-        those with too few joints with their head located in ``result.intrinsics`` (``distortion``:
-        the raw image's lens, as in :meth:`lift_people`; ``long_side``: the image's, in pixels),
-        unless the second ``look`` at their box finds enough."""
-        kept = []
-        converted_all = to_h36m17_all(people, self.layout)
-        for person, (converted, valid), scale in zip(people, converted_all, _observed_scales(converted_all)):
-            scored = person.score >= self.config.min_person_score
-            rule = self.rule.reason(valid) if scored else None
-            if rule is not None and look is not None and self.config.second_look:
-                converted, valid, scale = self._second_look(look, person, (converted, valid, scale))
-                rule = self.rule.reason(valid)
-            reason, head = None, None
-            if not scored:
-                reason = "low person score"
-            elif rule is not None:
-                reason, head = rule, self._head(person, result.intrinsics, distortion, long_side)
-            elif not self.takes_mask and not np.isfinite(converted.keypoints).all():
-                reason = "model takes no missing joints"
-            elif scale < 1.0:
-                reason = "degenerate 2D pose"
-            if reason is None:
-                kept.append((converted, valid))
-            else:
-                result.skip(person, reason, head)
-        return kept
-
-    def _second_look(self, look: Callable[[np.ndarray], Person2D], person: Person2D,
-                     first: tuple[Person2D, np.ndarray, float]) -> tuple[Person2D, np.ndarray, float]:
-        """The (H36M-17 person, observed mask, 2D scale) of the top-down ``look`` at ``person``'s box
-        when it passes the lifting rule (with the person's box, score and id), else ``first``."""
-        seen = look(person.box)
-        seen = Person2D(seen.keypoints, seen.scores, person.box, person.score, seen.skeleton, person.id)
-        converted = to_h36m17_all([seen], self.layout)
-        if not self.rule.passes(converted[0][1]):
-            return first
-        return (*converted[0], float(_observed_scales(converted)[0]))
+                continue
+            result.people.append(Person3D(
+                keypoints_2d=frame.keypoints[i], scores=frame.scores[i], valid=frame.valid[i], box=person.box,
+                score=person.score, joints_m=joints_m[i], root_m=root_m[i], relative_m=relative_m[i],
+                canonical_depth=depth[i], metric_depth=metric, id=person.id))
 
     def _head(self, person: Person2D, intrinsics: Intrinsics, distortion: Distortion | None,
               long_side: int) -> HeadLocation | None:
@@ -310,10 +331,59 @@ class Pose3DEstimator:
         return head if head is not None and gates.min_depth_m <= head.position_m[2] <= gates.max_depth_m else None
 
 
-def _observed_scales(people: list[tuple[Person2D, np.ndarray]]) -> np.ndarray:
-    """The 2D scale (eq. 4, pixels) of each (person, observed-joint mask)'s observed joints, in one call."""
-    if not people:
-        return np.zeros(0)
-    masks = np.stack([valid for _, valid in people])
-    points = np.stack([person.keypoints for person, _ in people])
-    return observed_statistics(np.where(masks[..., None], points, 0.0), masks)[1]
+@dataclass(frozen=True)
+class _Frame:
+    """A frame's people as H36M-17 arrays, while the gates thin them out (one row per person)."""
+
+    people: list[Person2D]  # as given: their box, score and id are reported
+    keypoints: np.ndarray  # (N, 17, 2) float64 pixels as converted (NaN where the 2D stage gave none)
+    scores: np.ndarray  # (N, 17)
+    valid: np.ndarray  # (N, 17) bool: observed
+    used: np.ndarray  # (N, 17) bool: the joints the lifter takes (the observed ones; all for a lifter without a mask)
+    lifted: np.ndarray  # (N, 17, 2) float32: the lifter's keypoints, 0 where not used
+
+    @classmethod
+    def of(cls, people: list[Person2D], layout: LayoutConversion, takes_mask: bool) -> _Frame:
+        keypoints, scores, valid = to_h36m17_batch(people, layout)
+        used = valid if takes_mask else np.ones_like(valid)
+        return cls(people, keypoints, scores, valid, used, _lifter_points(keypoints, used))
+
+    def __len__(self) -> int:
+        return len(self.people)
+
+    def with_person(self, i: int, keypoints: np.ndarray, scores: np.ndarray, valid: np.ndarray,
+                    takes_mask: bool) -> _Frame:
+        """This frame with person ``i``'s H36M-17 keypoints, scores and mask replaced."""
+        arrays = [array.copy() for array in (self.keypoints, self.scores, self.valid)]
+        for array, row in zip(arrays, (keypoints, scores, valid)):
+            array[i] = row
+        keypoints, scores, valid = arrays
+        used = valid if takes_mask else self.used
+        return _Frame(self.people, keypoints, scores, valid, used, _lifter_points(keypoints, used))
+
+    @property
+    def person_scores(self) -> np.ndarray:
+        return np.array([person.score for person in self.people])
+
+    def scales(self) -> np.ndarray:
+        """(N,) 2D scale (eq. 4, pixels) of each person's observed joints, on the float32 keypoints
+        the lifter gets: the statistic :func:`.lifter.inputs.check_keypoints` tests."""
+        return observed_statistics(self.lifted.astype(np.float64), self.valid)[1]
+
+    def drop(self, reasons: list[str | None], result: CascadeResult,
+             heads: list[HeadLocation | None] | None = None) -> _Frame:
+        """This frame without the people that have a reason, each skipped in ``result`` under it
+        (with its entry of ``heads``, when given)."""
+        if reasons.count(None) == len(reasons):
+            return self
+        for person, reason, head in zip(self.people, reasons, heads or [None] * len(reasons)):
+            if reason is not None:
+                result.skip(person, reason, head)
+        ok = np.array([reason is None for reason in reasons], dtype=bool)
+        return _Frame([p for p, good in zip(self.people, ok) if good], self.keypoints[ok], self.scores[ok],
+                      self.valid[ok], self.used[ok], self.lifted[ok])
+
+
+def _lifter_points(keypoints: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """(N, 17, 2) float32 keypoints for the lifter: the ``used`` joints' pixels, 0 elsewhere."""
+    return np.where(used[..., None], keypoints, 0.0).astype(np.float32)

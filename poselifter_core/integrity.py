@@ -22,8 +22,18 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 LIFTER_CHECKPOINT = ASSETS / "lifter" / "poselifter_default.pt"
 LIFTER_ONNX = LIFTER_CHECKPOINT.with_suffix(".onnx")
 LIFTER_RECORD = LIFTER_CHECKPOINT.with_suffix(".json")
-#: Its int8-weight variant, what ONNX Runtime runs on the CPU by default (lifter/weights.py: int8_path).
-LIFTER_ONNX_INT8 = LIFTER_CHECKPOINT.with_suffix(".int8.onnx")
+#: How an int8-weight variant of an ONNX lifter is named beside it (the one rule: lifter/weights.py
+#: picks variants by it, ``poselifter export --int8`` writes them by it).
+INT8_SUFFIX = ".int8.onnx"
+
+
+def int8_path(onnx_path: str | Path) -> Path:
+    """Where the int8 variant of ``onnx_path`` lives (``a.onnx`` -> ``a.int8.onnx``)."""
+    return Path(onnx_path).with_suffix(INT8_SUFFIX)
+
+
+#: The shipped lifter's int8-weight variant, what ONNX Runtime runs on the CPU by default.
+LIFTER_ONNX_INT8 = int8_path(LIFTER_ONNX)
 MOVENET_SUMS = ASSETS / "movenet" / "SHA256SUMS"
 
 

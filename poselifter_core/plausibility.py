@@ -17,6 +17,7 @@ or absurd leaves the cascade (docs/lifter_input.md, "Plausibility").
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,20 +59,48 @@ class PlausibilityConfig:
             raise ValueError(f"max_people must be an integer >= 0 (0: no cap), got {self.max_people!r}")
 
 
+def first_reasons(failed: np.ndarray, reasons: Sequence[str]) -> list[str | None]:
+    """Per person (column of the (K, N) bool ``failed``, row k: who fails check k), the reason of
+    the first check it fails, or None when it passes them all.
+
+    The gates compute every check for a whole frame at once; this turns them into reasons with
+    one ``any`` when everyone passes (the usual frame), and a short loop otherwise."""
+    if not failed.any():
+        return [None] * failed.shape[1]
+    first, hit = failed.argmax(axis=0).tolist(), failed.any(axis=0).tolist()
+    return [reasons[k] if bad else None for k, bad in zip(first, hit)]
+
+
+def camera_implausible(intrinsics: np.ndarray, config: PlausibilityConfig) -> bool:
+    """Whether ``[fx, fy, cx, cy]`` holds a value beyond ``max_intrinsics_px`` (no real camera)."""
+    return not (np.abs(intrinsics) <= config.max_intrinsics_px).all()
+
+
+def ray_failures(keypoints: np.ndarray, valid: np.ndarray, intrinsics: np.ndarray,
+                 config: PlausibilityConfig) -> np.ndarray:
+    """(N,) bool: which people have a joint of the (N, J) ``valid`` mask whose focal-normalized ray
+    is not finite or beyond ``max_ray`` (float64 (N, J, 2) pixel ``keypoints``, ``[fx, fy, cx, cy]``).
+    Call under ``np.errstate(over="ignore", invalid="ignore")``: the input may hold anything."""
+    rays = np.abs((keypoints - intrinsics[2:]) / intrinsics[:2])
+    return (~(rays <= config.max_ray).all(axis=-1) & valid).any(axis=-1)
+
+
 def input_reasons(keypoints: np.ndarray, valid: np.ndarray, intrinsics: np.ndarray,
                   config: PlausibilityConfig) -> list[str | None]:
     """Per person, why its (N, J, 2) pixel ``keypoints`` cannot be lifted (None: they can).
 
     Only joints marked in the (N, J) ``valid`` mask count; ``intrinsics`` is ``[fx, fy, cx, cy]``.
     """
-    fx, fy, cx, cy = np.asarray(intrinsics, dtype=np.float64)
-    keypoints = np.asarray(keypoints, dtype=np.float64)
-    if not np.all(np.abs([fx, fy, cx, cy]) <= config.max_intrinsics_px):
+    intrinsics = np.asarray(intrinsics, dtype=np.float64)
+    if camera_implausible(intrinsics, config):
         return [REASON_CAMERA] * len(keypoints)
     with np.errstate(over="ignore", invalid="ignore"):
-        rays = np.abs((keypoints - [cx, cy]) / [fx, fy])
-        bad = ~(rays <= config.max_ray).all(axis=-1) & np.asarray(valid, dtype=bool)
-    return [REASON_RAY if row.any() else None for row in bad]
+        bad = ray_failures(np.asarray(keypoints, dtype=np.float64), np.asarray(valid, dtype=bool), intrinsics, config)
+    return [REASON_RAY if row else None for row in bad.tolist()]
+
+
+#: The output gate's checks, in the order they are reported (the first failed one wins).
+OUTPUT_REASONS = (REASON_NOT_FINITE, REASON_DEPTH_LOW, REASON_DEPTH_HIGH, REASON_BEHIND, REASON_BODY)
 
 
 def output_reasons(root_m: np.ndarray, joints_m: np.ndarray, config: PlausibilityConfig) -> list[str | None]:
@@ -80,18 +109,26 @@ def output_reasons(root_m: np.ndarray, joints_m: np.ndarray, config: Plausibilit
     root, joints = np.asarray(root_m, np.float64), np.asarray(joints_m, np.float64)
     if len(root) == 0:
         return []
-    with np.errstate(over="ignore", invalid="ignore"):  # one vectorised pass: the cascade calls this every frame
-        finite = np.isfinite(root).all(axis=1) & np.isfinite(joints).all(axis=(1, 2))
-        behind = (joints[..., 2] <= 0).any(axis=1)
-        extent = np.sqrt(((joints - root[:, None]) ** 2).sum(axis=2)).max(axis=1)
-    checks = ((~finite, REASON_NOT_FINITE), (root[:, 2] < config.min_depth_m, REASON_DEPTH_LOW),
-              (root[:, 2] > config.max_depth_m, REASON_DEPTH_HIGH), (behind, REASON_BEHIND),
-              (extent > config.max_body_extent_m, REASON_BODY))
-    reasons: list[str | None] = [None] * len(root)
-    for failed, reason in reversed(checks):  # the first failed check of each person wins
-        for i in np.flatnonzero(failed):
-            reasons[i] = reason
-    return reasons
+    with np.errstate(over="ignore", invalid="ignore"):
+        extent = np.sqrt(np.add.reduce(np.square(joints - root[:, None]), axis=2).max(axis=1))  # (N,)
+        if _all_plausible(root, joints, extent, config):
+            return [None] * len(root)
+        failed = np.empty((len(OUTPUT_REASONS), len(root)), dtype=bool)
+        failed[0] = ~(np.isfinite(root).all(axis=1) & np.isfinite(joints).all(axis=(1, 2)))
+        failed[1] = root[:, 2] < config.min_depth_m
+        failed[2] = root[:, 2] > config.max_depth_m
+        failed[3] = (joints[..., 2] <= 0).any(axis=1)
+        failed[4] = extent > config.max_body_extent_m
+    return first_reasons(failed, OUTPUT_REASONS)
+
+
+def _all_plausible(root: np.ndarray, joints: np.ndarray, extent: np.ndarray, config: PlausibilityConfig) -> bool:
+    """Whether everyone passes every output check, from the frame's extremes: the usual frame, in a
+    few calls. NaN fails every comparison and a non-finite output makes a depth, a joint depth
+    or an extent NaN or infinite, so such a frame goes to the per-person checks."""
+    depth = root[:, 2]
+    return bool(config.min_depth_m <= depth.min() and depth.max() <= config.max_depth_m
+                and joints[..., 2].min() > 0 and extent.max() <= config.max_body_extent_m)
 
 
 def cap_boxes(boxes: np.ndarray, ids: list[str] | None,

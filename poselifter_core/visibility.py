@@ -36,6 +36,7 @@ DERIVED_FROM = {
     _J("Head"): (_J("Neck/Nose"), _J("Thorax")),
 }
 TORSO_JOINTS = tuple(_J(n) for n in ("LShoulder", "RShoulder", "LHip", "RHip"))
+_TORSO_INDEX = np.array(TORSO_JOINTS)  # numpy and torch masks both take it as an index
 
 
 def derive_visibility(visible: Mask) -> Mask:
@@ -58,15 +59,18 @@ class VisibilityRule:
             raise ValueError(f"min_joints must be in [2, 17] and min_torso_joints in [0, 4], got "
                              f"{self.min_joints}, {self.min_torso_joints}")
 
+    @property
+    def reasons(self) -> tuple[str, str]:
+        """The skip reasons of the two checks, in the order of :meth:`failures`."""
+        return (f"fewer than {self.min_joints} observed joints",
+                f"fewer than {self.min_torso_joints} of shoulders and hips observed")
+
+    def failures(self, visible: Mask) -> tuple[Mask, Mask]:
+        """(...) bool each: which of the (..., 17) bool masks have too few observed joints, and
+        which too few observed shoulders and hips."""
+        return visible.sum(-1) < self.min_joints, visible[..., _TORSO_INDEX].sum(-1) < self.min_torso_joints
+
     def passes(self, visible: Mask) -> Mask:
         """(...) bool: which of the (..., 17) bool masks are enough to lift."""
-        torso = visible[..., list(TORSO_JOINTS)]
-        return (visible.sum(-1) >= self.min_joints) & (torso.sum(-1) >= self.min_torso_joints)
-
-    def reason(self, visible: np.ndarray) -> str | None:
-        """Why one (17,) mask is not enough, or None."""
-        if visible.sum() < self.min_joints:
-            return f"fewer than {self.min_joints} observed joints"
-        if visible[list(TORSO_JOINTS)].sum() < self.min_torso_joints:
-            return f"fewer than {self.min_torso_joints} of shoulders and hips observed"
-        return None
+        too_few, too_few_torso = self.failures(visible)
+        return ~(too_few | too_few_torso)

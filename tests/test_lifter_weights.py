@@ -152,3 +152,14 @@ def test_the_cascade_benchmark_times_the_int8_variant_beside_its_fp32_file(lifte
     assert all(float(row.split(" | ")[-1].rstrip(" |")) > 0 for row in lifter_rows)  # measured / floor
     rows = network_rows(SimpleNamespace(lifter=LifterRuntime.from_onnx(b)), (640, 480), 50.0, 10.0, 1.0)
     assert [row.split(" | ")[1] for row in rows if row.startswith("| lifter")] == ["onnxruntime-cpu"]
+
+
+def test_the_shipped_int8_file_is_named_by_the_one_variant_rule():
+    """integrity (below the lifter package) names the shipped variant with the rule lifter.weights
+    picks variants by: one definition of the suffix, not two spellings of it."""
+    from poselifter_core import integrity
+    from poselifter_core.lifter import weights
+
+    assert weights.int8_path is integrity.int8_path and weights.INT8_SUFFIX is integrity.INT8_SUFFIX
+    assert integrity.LIFTER_ONNX_INT8 == integrity.int8_path(integrity.LIFTER_ONNX)
+    assert integrity.LIFTER_ONNX_INT8.name == "poselifter_default.int8.onnx"

@@ -143,3 +143,30 @@ def test_top_down_boxes_are_capped_before_the_2d_stage():
     result = Pose3DEstimator(estimator, lifter, config).process(
         np.zeros((480, 640, 3), np.uint8), k, boxes, [f"b{i}" for i in range(200)])
     assert len(estimator.boxes_seen) == 5 and result.skipped[REASON_CAP] == 195
+
+
+def _output_reason_of_one(root: np.ndarray, joints: np.ndarray) -> str | None:
+    """The output gate for one person, written out check by check (the reference)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        extent = np.sqrt(((joints - root) ** 2).sum(axis=1)).max()
+        checks = [(not (np.isfinite(root).all() and np.isfinite(joints).all()), REASON_NOT_FINITE),
+                  (root[2] < GATES.min_depth_m, REASON_DEPTH_LOW), (root[2] > GATES.max_depth_m, REASON_DEPTH_HIGH),
+                  ((joints[:, 2] <= 0).any(), REASON_BEHIND), (extent > GATES.max_body_extent_m, REASON_BODY)]
+    return next((reason for failed, reason in checks if failed), None)
+
+
+def test_output_gate_of_a_frame_is_each_persons_own():
+    """The frame-wide early exit (everyone plausible) and the per-person checks give every person
+    the reason it would get alone, whatever else is in the frame: NaN, inf, bounds exactly met."""
+    rng = np.random.default_rng(7)
+    special = [np.nan, np.inf, -np.inf, 0.0, -0.1, GATES.min_depth_m, GATES.max_depth_m, 1e308]
+    for _ in range(400):
+        count = int(rng.integers(1, 5))
+        root = np.stack([rng.normal(0, 2, count), rng.normal(0, 1, count), rng.uniform(0.5, 30, count)], axis=1)
+        joints = root[:, None] + rng.normal(0, 0.4, (count, 17, 3))
+        for _ in range(int(rng.integers(0, 3))):
+            target = root if rng.random() < 0.5 else joints
+            target.reshape(-1)[rng.integers(target.size)] = rng.choice(special)
+        expected = [_output_reason_of_one(r, j) for r, j in zip(root, joints)]
+        assert output_reasons(root, joints, GATES) == expected
+    assert output_reasons(np.zeros((0, 3)), np.zeros((0, 17, 3)), GATES) == []

@@ -90,3 +90,55 @@ def test_person_conversion_and_errors():
         coco17_to_h36m17(np.zeros((16, 2)), np.zeros(16))
     with pytest.raises(ValueError, match="min_score"):
         LayoutConversion(min_score=2.0)
+
+
+def _formulas(keypoints: np.ndarray, scores: np.ndarray, settings: LayoutConversion) -> tuple[np.ndarray, np.ndarray]:
+    """The module docstring's table, joint by joint, for one person (the reference)."""
+    def c(name: str) -> tuple[np.ndarray, float]:
+        return keypoints[COCO17.index(name)], scores[COCO17.index(name)]
+
+    out, out_scores = np.empty((17, 2)), np.empty(17)
+    for h36m, coco in {"RHip": "right_hip", "RKnee": "right_knee", "RFoot": "right_ankle", "LHip": "left_hip",
+                       "LKnee": "left_knee", "LFoot": "left_ankle", "LShoulder": "left_shoulder",
+                       "LElbow": "left_elbow", "LWrist": "left_wrist", "RShoulder": "right_shoulder",
+                       "RElbow": "right_elbow", "RWrist": "right_wrist"}.items():
+        out[h(h36m)], out_scores[h(h36m)] = c(coco)
+    (lhip, lhip_s), (rhip, rhip_s) = c("left_hip"), c("right_hip")
+    pelvis = (lhip + rhip) / 2
+    out[h("Hip")], out_scores[h("Hip")] = pelvis, np.minimum(lhip_s, rhip_s)
+    if settings.hip_width_scale != 1.0:
+        out[h("LHip")] = pelvis + settings.hip_width_scale * (lhip - pelvis)
+        out[h("RHip")] = pelvis + settings.hip_width_scale * (rhip - pelvis)
+    (lsh, lsh_s), (rsh, rsh_s) = c("left_shoulder"), c("right_shoulder")
+    thorax, thorax_s = (lsh + rsh) / 2, np.minimum(lsh_s, rsh_s)
+    out[h("Thorax")], out_scores[h("Thorax")] = thorax, thorax_s
+    out[h("Spine")], out_scores[h("Spine")] = (pelvis + thorax) / 2, np.minimum(out_scores[h("Hip")], thorax_s)
+    (lear, lear_s), (rear, rear_s) = c("left_ear"), c("right_ear")
+    if np.minimum(lear_s, rear_s) >= settings.min_score:
+        neck, neck_s = (lear + rear) / 2, min(lear_s, rear_s)
+    else:  # the better ear; a NaN score is never better, and makes the neck's score NaN
+        neck, neck_s = (lear if lear_s >= rear_s else rear), np.maximum(lear_s, rear_s)
+    out[h("Neck/Nose")], out_scores[h("Neck/Nose")] = neck, neck_s
+    out[h("Head")] = neck + settings.head_ratio * (neck - thorax)
+    out_scores[h("Head")] = np.minimum(neck_s, thorax_s)
+    return out, out_scores
+
+
+def test_the_conversion_table_is_the_documented_formulas():
+    """The lookup-table conversion gives the formulas' scores and masks exactly, and their points to
+    float64 rounding (a weighted sum adds in another order), NaN and inf where they give them."""
+    rng = np.random.default_rng(3)
+    for settings in (LayoutConversion(), LayoutConversion(0.5, 0.0, 0.7), LayoutConversion(0.0, 1.3, 1.2)):
+        keypoints = rng.uniform(-50, 1500, (300, 17, 2))
+        scores = rng.uniform(0, 1, (300, 17))
+        keypoints[rng.random((300, 17)) < 0.15] = np.nan
+        scores[rng.random((300, 17)) < 0.1] = np.nan
+        scores[::7, COCO17.index("right_ear")] = scores[::7, COCO17.index("left_ear")]  # ties
+        with np.errstate(invalid="ignore"):
+            out, out_scores, valid = coco17_to_h36m17(keypoints, scores, settings)
+            for k in range(len(keypoints)):
+                points, joint_scores = _formulas(keypoints[k], scores[k], settings)
+                np.testing.assert_array_equal(out_scores[k], joint_scores)
+                np.testing.assert_array_equal(valid[k], (joint_scores >= settings.min_score)
+                                              & np.isfinite(points).all(axis=1))
+                np.testing.assert_allclose(out[k], points, rtol=1e-14, atol=1e-12)  # NaN where NaN

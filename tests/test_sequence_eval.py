@@ -74,6 +74,24 @@ def test_evaluate_sequence_reports_per_frame_and_tracked(mocap_file, tmp_path):
     assert "| tracked+filtered |" in (out / "results.md").read_text()
 
 
+def test_each_requested_rate_and_camera_gives_its_own_rows(mocap_file):
+    """A rate listed twice gives two row sets (not one merged), and a combination at which no clip
+    can be played still gives its rows, marked empty."""
+    from poselifter_core.infer import build_cascade
+    from poselifter_core.tracking.evaluation import SequenceEvalConfig, default_model, evaluate_clips
+
+    cascade = build_cascade(backend="onnxruntime-cpu", lift_only=True)
+    config = SequenceEvalConfig(mocap=str(mocap_file), split="train", fps=[10.0, 10.0], cameras=["fixed"])
+    rows = evaluate_clips(cascade, config, default_model(None))
+    assert [(r["fps"], r["camera"], r["method"]) for r in rows] == [(10.0, "fixed", "per-frame"),
+                                                                      (10.0, "fixed", "tracked+filtered")] * 2
+    assert all(r["clips"] > 0 and r["frames"] > 0 for r in rows)
+    tiny = replace(config, fps=[10.0], cameras=["fixed", "orbiting"], camera=replace(config.camera, width=8, height=8))
+    rows = evaluate_clips(cascade, tiny, default_model(None))  # no clip fits an 8-pixel image
+    assert [(r["camera"], r["clips"], r["frames"]) for r in rows] == [("fixed", 0, 0)] * 2 + [("orbiting", 0, 0)] * 2
+    assert all(np.isnan(r["MPJPE"]) and np.isnan(r["tracker_ms_per_person"]) for r in rows)
+
+
 def test_clips_at_other_rates_are_interpolated():
     joints = np.zeros((11, 17, 3), np.float32)
     joints[:, :, 0] = np.arange(11)[:, None]  # moving 1 mm per frame at 20 fps

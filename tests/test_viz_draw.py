@@ -3,6 +3,7 @@ import numpy as np
 
 from poselifter_core.camera import Intrinsics
 from poselifter_core.cascade import CascadeResult, Person3D, SkippedPerson
+from poselifter_core.data.rig import RigConfig
 from poselifter_core.head_location import HeadLocation
 from poselifter_core.tracking.colours import person_colour
 from poselifter_core.viz.poses import HEAD_ONLY_RGB, draw_2d
@@ -45,7 +46,7 @@ def test_draw_2d_marks_a_head_only_person_in_grey_at_its_head():
     from poselifter_core.viz.poses import draw_top_view
 
     view = draw_top_view(result, 240)
-    scale = (240 - 20) / 12.0
+    scale = (240 - 20) / RigConfig().distance_m[1]
     x, y = round(120 - 0.3 * scale), round(240 - 10 - 1.5 * scale)
     assert tuple(view[y, x]) == HEAD_ONLY_RGB
 
@@ -59,6 +60,19 @@ def test_top_view_draws_tracks_in_their_colour():
                      root_trail_m=np.array([[0.0, 0.0, 5.0], [1.0, 0.0, 6.0]]))
     view = draw_top_view(CascadeResult([person], Intrinsics(100.0, 100.0, 80.0, 60.0), False), 240)
     assert view.shape == (240, 240, 3) and view.dtype == np.uint8
-    scale = (240 - 20) / 12.0
+    scale = (240 - 20) / RigConfig().distance_m[1]  # the view is as deep as the lifter's training range
     x, y = round(120 + 1.0 * scale), round(240 - 10 - 6.0 * scale)  # the root, a filled dot
     assert tuple(view[y, x]) == tuple(round(255 * c) for c in person_colour("t3", 0))
+
+
+def test_top_view_shows_people_as_far_as_the_lifter_places_them():
+    """vtest.avi's far pedestrians are lifted at 12-20 m (the rig trains to 20 m): they stay in the view."""
+    from dataclasses import replace
+
+    from poselifter_core.viz.poses import draw_top_view
+
+    far = RigConfig().distance_m[1] - 1.0
+    person = replace(_person(np.ones(17, bool)), root_m=np.array([0.0, 0.0, far]), track_id="t1")
+    view = draw_top_view(CascadeResult([person], Intrinsics(100.0, 100.0, 80.0, 60.0), False), 240)
+    y = round(240 - 10 - far * (240 - 20) / RigConfig().distance_m[1])
+    assert 0 < y < 240 and tuple(view[y, 120]) == tuple(round(255 * c) for c in person_colour("t1", 0))

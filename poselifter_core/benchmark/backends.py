@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..integrity import int8_path
 from ..lifter.checkpoint import load_lifter, save_checkpoint
 from ..lifter.export import LIFTER_SIGNATURE, export_lifter, quantize_lifter_int8, random_lifter_inputs
 from ..lifter.model import LifterConfig, PoseLifter
@@ -136,7 +137,7 @@ def backend_report(settings: list[str], width: int, batches: tuple[int, ...] = (
             setting, str(export.path), str(checkpoint), str(cache_dir or Path(tmp) / "engines"), precision, threads,
             tuple(batches), throughput_batch, repeats)) for setting in settings]
         if int8:
-            quantized = quantize_lifter_int8(export.path, Path(tmp) / f"lifter_w{width}.int8.onnx")
+            quantized = quantize_lifter_int8(export.path, int8_path(export.path))
             row = in_fresh_process(measure_backend, threads, BackendJob(
                 "onnxruntime-cpu", str(quantized), str(checkpoint), str(Path(tmp) / "engines"), precision, threads,
                 tuple(batches), throughput_batch, repeats))

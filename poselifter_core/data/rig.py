@@ -27,9 +27,14 @@ from .pose_set import PoseSet
 from .world_mocap import MocapClip
 
 
+#: Horizontal camera-to-pelvis distances the shipped lifter is trained on [m] (RigConfig's default;
+#: the bird's-eye view of ``infer`` spans the far one).
+TRAINED_DISTANCE_M = (0.8, 20.0)
+
+
 @dataclass
 class RigConfig:
-    distance_m: tuple[float, float] = (0.8, 20.0)  # horizontal camera-to-pelvis distance
+    distance_m: tuple[float, float] = TRAINED_DISTANCE_M  # horizontal camera-to-pelvis distance
     log_uniform_distance: bool = False  # uniform in log distance (as many samples at 1-2 m as at 10-20 m)
     height_m: tuple[float, float] = (0.3, 4.0)  # camera height above the floor (lowest foot)
     level_fraction: float = 0.3  # share of cameras with a level optical axis (the rest look at the pelvis)

@@ -29,7 +29,7 @@ import numpy as np
 from ..camera import MM_PER_M, focal_alpha
 from ..skeleton import Skeleton
 from .config import LifterConfig
-from .inputs import MIN_SCALE_RAY, observed_statistics, rays
+from .inputs import MIN_SCALE_RAY, LifterInput, observed_statistics, rays
 
 
 @dataclass
@@ -54,11 +54,13 @@ class Lifter(Protocol):
 
     def lift(self, keypoints: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray | None = None) -> LiftResult: ...
 
+    def lift_input(self, batch: LifterInput) -> LiftResult: ...
+
 
 def root_depth_mm(encoded: np.ndarray, ray: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray,
                   config: LifterConfig) -> np.ndarray:
     """(N,) root depth in mm from the depth output ``raw[:, 0]``; ``ray``: the (N, J, 2) input rays."""
-    encoded = encoded.astype(np.float64)
+    encoded = np.asarray(encoded, dtype=np.float64)
     if config.depth_output == "log_size":
         sigma = observed_statistics(ray, visible)[1]
         return MM_PER_M * np.exp(encoded) / np.maximum(sigma, MIN_SCALE_RAY)
@@ -71,15 +73,17 @@ def place_root(relative_mm: np.ndarray, root_z_mm: np.ndarray, ray: np.ndarray, 
                root: int) -> np.ndarray:
     """(N, 3) absolute root from the (N, J, 2) input rays: eq. 6 on the root's ray if observed,
     else least squares (module docstring)."""
-    weights = visible.astype(np.float64)  # a copy
-    pelvis_seen = weights[:, root] > 0
-    weights[pelvis_seen] = 0.0
-    weights[pelvis_seen, root] = 1.0  # the root's own ray alone: eq. 6 (P_root = 0)
+    count = len(visible)
+    pelvis_seen = visible[:, root:root + 1] > 0
+    weights = np.where(pelvis_seen, np.arange(visible.shape[1]) == root, visible)  # seen: its ray alone, eq. 6
     depth = root_z_mm[:, None] + relative_mm[..., 2]  # (N, J)
     candidates = ray * depth[..., None] - relative_mm[..., :2]  # (N, J, 2): X, Y each joint implies
-    count = np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
-    xy = (candidates * weights[..., None]).sum(axis=1) / count
-    return np.concatenate([xy, root_z_mm[:, None]], axis=1)
+    # np.add.reduce: the same sums as ndarray.sum without its Python wrapper (this runs every frame, #16)
+    seen = np.maximum(np.add.reduce(weights, axis=1, keepdims=True), 1.0)
+    placed = np.empty((count, 3))
+    placed[:, :2] = np.add.reduce(candidates * weights[..., None], axis=1) / seen
+    placed[:, 2] = root_z_mm
+    return placed
 
 
 def decode(raw: np.ndarray, keypoints: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray,

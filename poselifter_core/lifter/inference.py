@@ -8,7 +8,7 @@ import torch
 
 from .checkpoint import load_lifter
 from .decoding import Lifter, LiftResult, decode
-from .inputs import prepare_input
+from .inputs import LifterInput, prepare_input
 from .model import PoseLifter
 
 __all__ = ["Lifter", "LiftResult", "TorchLifter", "prepare_input"]
@@ -40,6 +40,9 @@ class TorchLifter:
     def lift(self, keypoints: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray | None = None) -> LiftResult:
         """(N, J, 2) pixel keypoints (undistorted), (N, 4) or (4,) ``[fx, fy, cx, cy]`` and an
         optional (N, J) mask (1 observed, 0 missing; None: all observed)."""
-        config, skeleton = self.model.config, self.model.skeleton
-        keypoints, intrinsics, visible = prepare_input(keypoints, intrinsics, visible, config, skeleton)
-        return decode(self.raw(keypoints, intrinsics, visible), keypoints, intrinsics, visible, config, skeleton)
+        return self.lift_input(prepare_input(keypoints, intrinsics, visible, self.model.config, self.model.skeleton))
+
+    def lift_input(self, batch: LifterInput) -> LiftResult:
+        """Lift a batch that already meets the lifter's input contract (:class:`LifterInput`)."""
+        raw = self.raw(batch.keypoints, batch.intrinsics, batch.visible)
+        return decode(raw, batch.keypoints, batch.intrinsics, batch.visible, self.model.config, self.model.skeleton)

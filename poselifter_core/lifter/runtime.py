@@ -20,7 +20,7 @@ from ..runtime.factory import create_backend
 from ..skeleton import get_skeleton
 from .config import LifterConfig
 from .decoding import LiftResult, decode
-from .inputs import prepare_input
+from .inputs import LifterInput, prepare_input
 from .metadata import lifter_signature, read_lifter_config
 from .weights import cpu_weights_path
 
@@ -66,15 +66,18 @@ class LifterRuntime:
     def lift(self, keypoints: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray | None = None) -> LiftResult:
         """(N, J, 2) pixel keypoints (undistorted), (N, 4) or (4,) ``[fx, fy, cx, cy]`` and an
         optional (N, J) mask (1 observed, 0 missing; None: all observed)."""
-        keypoints, intrinsics, visible = prepare_input(keypoints, intrinsics, visible, self.config, self.skeleton)
-        if len(keypoints) == 0:  # e.g. a frame without people
+        return self.lift_input(prepare_input(keypoints, intrinsics, visible, self.config, self.skeleton))
+
+    def lift_input(self, batch: LifterInput) -> LiftResult:
+        """Lift a batch that already meets the lifter's input contract (:class:`LifterInput`)."""
+        if len(batch) == 0:  # e.g. a frame without people
             return LiftResult.empty(self.skeleton.num_joints)
-        inputs = {"keypoints": keypoints, "intrinsics": intrinsics, "visible": visible}
+        inputs = {"keypoints": batch.keypoints, "intrinsics": batch.intrinsics, "visible": batch.visible}
         names = self.signature.input_names
-        raw = np.concatenate([
-            self.backend.run({name: inputs[name][s:s + self.batch_size] for name in names})["raw"]
-            for s in range(0, len(keypoints), self.batch_size)])
-        return decode(raw, keypoints, intrinsics, visible, self.config, self.skeleton)
+        parts = [self.backend.run({name: inputs[name][s:s + self.batch_size] for name in names})["raw"]
+                 for s in range(0, len(batch), self.batch_size)]
+        raw = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return decode(raw, batch.keypoints, batch.intrinsics, batch.visible, self.config, self.skeleton)
 
 
 def _torch_lifter(checkpoint: str | Path):

@@ -23,20 +23,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from ..integrity import INT8_SUFFIX, int8_path
 from ..runtime.backend import BackendError
 from ..runtime.onnx_metadata import META_WEIGHTS_SHA256, graph_digest, read_metadata
 
 LOG = logging.getLogger(__name__)
 
 LIFTER_WEIGHTS = ("auto", "fp32", "int8")
-INT8_SUFFIX = ".int8.onnx"
 #: Metadata key of an int8 variant: the :func:`~..runtime.onnx_metadata.graph_digest` of its fp32 source.
 META_QUANTIZED_FROM = "poselifter.quantized_from_graph_sha256"
-
-
-def int8_path(onnx_path: str | Path) -> Path:
-    """Where the int8 variant of ``onnx_path`` lives (``a.onnx`` -> ``a.int8.onnx``)."""
-    return Path(onnx_path).with_suffix(INT8_SUFFIX)
 
 
 def fp32_path(variant: str | Path) -> Path:

@@ -30,7 +30,7 @@ coordinates as if they were measured.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,13 +44,61 @@ _DIRECT = {
     "LShoulder": "left_shoulder", "LElbow": "left_elbow", "LWrist": "left_wrist",
     "RShoulder": "right_shoulder", "RElbow": "right_elbow", "RWrist": "right_wrist",
 }
-# The same as index arrays, and the indices of the derived joints' sources and targets: the
-# conversion runs once per person per frame, so it does no name lookups (#16, lift-stage cost).
-_DIRECT_H36M = np.array([H36M17.index(name) for name in _DIRECT])
-_DIRECT_COCO = np.array([COCO17.index(name) for name in _DIRECT.values()])
-_C = {name: COCO17.index(name) for name in ("left_hip", "right_hip", "left_shoulder", "right_shoulder", "left_ear",
-                                             "right_ear")}
-_H = {name: H36M17.index(name) for name in ("Hip", "LHip", "RHip", "Thorax", "Spine", "Neck/Nose", "Head")}
+# The conversion runs once per frame on every person (#16, lift-stage cost), so it is a lookup
+# table: each H36M joint is a weighted sum of at most _SOURCES COCO joints (padded with a zero
+# point) and its score the min of at most _SOURCES scores (padded by repeating one). The neck
+# depends on which ears are seen, so the tables are indexed by [both ears seen, left ear better].
+_SOURCES = 4
+_ZERO_POINT = COCO17.num_joints  # index of the zero point appended to the COCO joints
+_BETTER_EAR, _WORSE_EAR = COCO17.num_joints, COCO17.num_joints + 1  # the two ear scores appended to the COCO scores
+_LEFT_EAR, _RIGHT_EAR = COCO17.index("left_ear"), COCO17.index("right_ear")
+#: [both ears seen][left ear better] -> which ears make the neck (a NaN score is never better)
+_EAR_CHOICES = (("right", "left"), ("both", "both"))
+
+Weights = dict[str, float]
+
+
+def _mix(a: Weights, b: Weights, weight_a: float, weight_b: float) -> Weights:
+    """``weight_a * a + weight_b * b``; a source with weight 0 stays listed, so a NaN there still
+    makes the joint NaN, as the formula it stands for does."""
+    return {joint: weight_a * a.get(joint, 0.0) + weight_b * b.get(joint, 0.0) for joint in {**a, **b}}
+
+
+def _definitions(ears: str, settings: LayoutConversion) -> dict[str, tuple[Weights, tuple[str, ...]]]:
+    """Each H36M joint as (COCO joint -> weight, the scores whose min is its score) for one ear
+    choice: the module docstring's table. Score names may be "better_ear" / "worse_ear"."""
+    pelvis, thorax = {"left_hip": 0.5, "right_hip": 0.5}, {"left_shoulder": 0.5, "right_shoulder": 0.5}
+    neck = {"both": {"left_ear": 0.5, "right_ear": 0.5}, "left": {"left_ear": 1.0}, "right": {"right_ear": 1.0}}[ears]
+    neck_score = "worse_ear" if ears == "both" else "better_ear"
+    joints = {h36m: ({coco: 1.0}, (coco,)) for h36m, coco in _DIRECT.items()}
+    k = settings.hip_width_scale
+    if k != 1.0:  # 1 keeps COCO's hips
+        joints["LHip"] = (_mix(pelvis, {"left_hip": 1.0}, 1.0 - k, k), ("left_hip",))
+        joints["RHip"] = (_mix(pelvis, {"right_hip": 1.0}, 1.0 - k, k), ("right_hip",))
+    shoulders, hips = ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip")
+    joints["Hip"] = (pelvis, hips)
+    joints["Thorax"] = (thorax, shoulders)
+    joints["Spine"] = (_mix(pelvis, thorax, 0.5, 0.5), hips + shoulders)
+    joints["Neck/Nose"] = (neck, (neck_score,))
+    joints["Head"] = (_mix(neck, thorax, 1.0 + settings.head_ratio, -settings.head_ratio), (neck_score, *shoulders))
+    return joints
+
+
+def _tables(settings: LayoutConversion) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(2, 2, _SOURCES, 17) point sources, their weights and score sources, indexed like _EAR_CHOICES."""
+    score_index = {**{name: COCO17.index(name) for name in COCO17.joint_names},
+                   "better_ear": _BETTER_EAR, "worse_ear": _WORSE_EAR}
+    sources = np.full((2, 2, _SOURCES, H36M17.num_joints), _ZERO_POINT)
+    weights = np.zeros(sources.shape)
+    score_sources = np.zeros(sources.shape, dtype=np.int64)
+    for both, left_better in np.ndindex(2, 2):
+        for name, (point, scores) in _definitions(_EAR_CHOICES[both][left_better], settings).items():
+            j = H36M17.index(name)
+            sources[both, left_better, :len(point), j] = [COCO17.index(coco) for coco in point]
+            weights[both, left_better, :len(point), j] = list(point.values())
+            score_sources[both, left_better, :, j] = [score_index[scores[min(i, len(scores) - 1)]]
+                                                      for i in range(_SOURCES)]
+    return sources, weights, score_sources
 
 
 @dataclass(frozen=True)
@@ -67,6 +115,7 @@ class LayoutConversion:
     min_score: float = 0.3
     head_ratio: float = 0.85
     hip_width_scale: float = 1.0
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.0:
@@ -75,6 +124,7 @@ class LayoutConversion:
             raise ValueError(
                 f"head_ratio must be >= 0 and hip_width_scale > 0, got {self.head_ratio}, {self.hip_width_scale}"
             )
+        object.__setattr__(self, "tables", _tables(self))
 
 
 def coco17_to_h36m17(
@@ -90,46 +140,29 @@ def coco17_to_h36m17(
     COCO17.check_joint_count(keypoints, "COCO keypoints")
     if keypoints.shape[-1] != 2 or scores.shape != keypoints.shape[:-1]:
         raise ValueError(f"expected keypoints (..., 17, 2) and scores (..., 17), got {keypoints.shape}, {scores.shape}")
+    lead = scores.shape[:-1]
+    scores = scores.reshape(-1, COCO17.num_joints)
+    points = np.zeros((len(scores), COCO17.num_joints + 1, 2))  # + the zero point
+    points[:, :COCO17.num_joints] = keypoints.reshape(-1, COCO17.num_joints, 2)
+    left, right = scores[:, _LEFT_EAR], scores[:, _RIGHT_EAR]
+    worse, better = np.minimum(left, right), np.maximum(left, right)
+    ears = (worse >= settings.min_score).astype(np.intp), (left >= right).astype(np.intp)  # _EAR_CHOICES' indices
+    sources, weights, score_sources = (table[ears] for table in settings.tables)  # (N, _SOURCES, 17) each
+    people = np.arange(len(scores))[:, None, None]
+    out = _fold(np.add, points[people, sources] * weights[..., None])
+    out_scores = _fold(np.minimum, np.concatenate([scores, better[:, None], worse[:, None]], axis=1)[people, score_sources])
+    valid = (out_scores >= settings.min_score) & np.isfinite(out[..., 0]) & np.isfinite(out[..., 1])
+    shape = lead + (H36M17.num_joints,)
+    return out.reshape(*shape, 2), out_scores.reshape(shape), valid.reshape(shape)
 
-    def c(name: str) -> tuple[np.ndarray, np.ndarray]:
-        i = _C[name]
-        return keypoints[..., i, :], scores[..., i]
 
-    out = np.empty(keypoints.shape, dtype=np.float64)
-    out_scores = np.empty(scores.shape, dtype=np.float64)
-
-    def put(name: str, point: np.ndarray, score: np.ndarray) -> None:
-        i = _H[name]
-        out[..., i, :] = point
-        out_scores[..., i] = score
-
-    out[..., _DIRECT_H36M, :] = keypoints[..., _DIRECT_COCO, :]
-    out_scores[..., _DIRECT_H36M] = scores[..., _DIRECT_COCO]
-
-    (lhip, lhip_s), (rhip, rhip_s) = c("left_hip"), c("right_hip")
-    pelvis, pelvis_s = (lhip + rhip) / 2.0, np.minimum(lhip_s, rhip_s)
-    put("Hip", pelvis, pelvis_s)
-    k = settings.hip_width_scale
-    if k != 1.0:  # 1 keeps COCO's hips, already copied
-        put("LHip", pelvis + k * (lhip - pelvis), lhip_s)
-        put("RHip", pelvis + k * (rhip - pelvis), rhip_s)
-
-    (lsh, lsh_s), (rsh, rsh_s) = c("left_shoulder"), c("right_shoulder")
-    thorax, thorax_s = (lsh + rsh) / 2.0, np.minimum(lsh_s, rsh_s)
-    put("Thorax", thorax, thorax_s)
-    put("Spine", (pelvis + thorax) / 2.0, np.minimum(pelvis_s, thorax_s))
-
-    (lear, lear_s), (rear, rear_s) = c("left_ear"), c("right_ear")
-    both = np.minimum(lear_s, rear_s) >= settings.min_score
-    better_is_left = (lear_s >= rear_s)[..., None]
-    one_ear = np.where(better_is_left, lear, rear)
-    neck = np.where(both[..., None], (lear + rear) / 2.0, one_ear)
-    neck_s = np.where(both, np.minimum(lear_s, rear_s), np.maximum(lear_s, rear_s))
-    put("Neck/Nose", neck, neck_s)
-    put("Head", neck + settings.head_ratio * (neck - thorax), np.minimum(neck_s, thorax_s))
-
-    valid = (out_scores >= settings.min_score) & np.all(np.isfinite(out), axis=-1)
-    return out, out_scores, valid
+def _fold(ufunc: np.ufunc, terms: np.ndarray) -> np.ndarray:
+    """``ufunc`` over axis 1 of a small (N, K, ...) array, as K - 1 calls (a reduction over a
+    middle axis of a tiny array costs several times more)."""
+    out = terms[:, 0]
+    for k in range(1, terms.shape[1]):
+        out = ufunc(out, terms[:, k])
+    return out
 
 
 def to_h36m17(person: Person2D, settings: LayoutConversion = LayoutConversion()) -> tuple[Person2D, np.ndarray]:
@@ -145,19 +178,20 @@ def to_h36m17(person: Person2D, settings: LayoutConversion = LayoutConversion())
     return Person2D(keypoints, scores, person.box, person.score, H36M17, person.id), valid
 
 
-def to_h36m17_all(people: list[Person2D], settings: LayoutConversion = LayoutConversion()
-                  ) -> list[tuple[Person2D, np.ndarray]]:
-    """:func:`to_h36m17` of every person, the COCO-17 ones converted in one call (the cascade
-    does this per frame: one vectorised conversion instead of one per person)."""
-    coco = [i for i, person in enumerate(people) if person.skeleton == COCO17]
-    out: list[tuple[Person2D, np.ndarray] | None] = [None] * len(people)
-    if coco:
-        keypoints, scores, valid = coco17_to_h36m17(np.stack([people[i].keypoints for i in coco]),
-                                                    np.stack([people[i].scores for i in coco]), settings)
-        for k, i in enumerate(coco):
-            person = people[i]
-            out[i] = (Person2D(keypoints[k], scores[k], person.box, person.score, H36M17, person.id), valid[k])
-    for i, person in enumerate(people):
-        if out[i] is None:
-            out[i] = to_h36m17(person, settings)
-    return out  # type: ignore[return-value]
+def to_h36m17_batch(people: list[Person2D], settings: LayoutConversion = LayoutConversion()
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`to_h36m17` of a frame's people as arrays: ``(N, 17, 2)`` keypoints, ``(N, 17)``
+    scores and the ``(N, 17)`` validity mask, the COCO-17 people converted in one call (the
+    cascade does this per frame: one vectorised conversion, no per-person objects)."""
+    unknown = {p.skeleton.name for p in people if p.skeleton != COCO17 and p.skeleton != H36M17}
+    if unknown:
+        raise ValueError(f"no conversion from {', '.join(sorted(unknown))} to {H36M17.name}; known: {COCO17.name}")
+    keypoints = np.array([p.keypoints for p in people]).reshape(-1, H36M17.num_joints, 2)
+    scores = np.array([p.scores for p in people]).reshape(-1, H36M17.num_joints)
+    coco = [p.skeleton == COCO17 for p in people]
+    if all(coco):
+        return coco17_to_h36m17(keypoints, scores, settings)
+    valid = (scores >= settings.min_score) & np.isfinite(keypoints).all(axis=-1)  # H36M-17: Person2D.valid
+    if any(coco):
+        keypoints[coco], scores[coco], valid[coco] = coco17_to_h36m17(keypoints[coco], scores[coco], settings)
+    return keypoints, scores, valid

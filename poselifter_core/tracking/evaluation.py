@@ -128,53 +128,71 @@ def _as_array(people: list[Person3D | None], frames: int, joints: int) -> tuple[
     return out, present
 
 
+def clip_combinations(config: SequenceEvalConfig) -> list[tuple[float, str]]:
+    """The (frame rate, camera) combinations the clips are played at, in order: each gives its own
+    rows of :func:`evaluate_clips`, even when a rate or a camera is listed twice."""
+    return list(itertools.product(config.fps, config.cameras))
+
+
 def lifted_clips(cascade: Pose3DEstimator, config: SequenceEvalConfig,
-                 model: ErrorModel) -> Iterator[tuple[float, str, Sequence, list[list[Person3D]]]]:
-    """(fps, camera, sequence, lifted people per frame) of each held-out clip as
-    :func:`evaluate_clips` plays it (the same order, the same noise)."""
+                 model: ErrorModel) -> Iterator[tuple[int, Sequence, list[list[Person3D]]]]:
+    """(index in :func:`clip_combinations`, sequence, lifted people per frame) of each held-out
+    clip as :func:`evaluate_clips` plays it (the same order, the same noise)."""
     clips = [c for c in load_world_mocap(config.mocap, splits=[config.split])
              if (len(c.joints) - 1) / c.fps >= config.min_clip_s]
     if not clips:
         raise ValueError(f"no {config.split} clip of {config.mocap} lasts min_clip_s = {config.min_clip_s} s")
     rng = np.random.default_rng(config.seed)
-    for fps in config.fps:
-        for camera_kind in config.cameras:
-            for clip in clips:
-                sequence = play_clip(clip, fps, config.camera, camera_kind == "orbiting", float(rng.uniform(-180, 180)))
-                if sequence is None:
-                    continue
-                keypoints, scores = detector_noise(sequence.keypoints, fps, model, config.noise, rng)
-                lifted = lift_frames(cascade, keypoints, scores, sequence.intrinsics, sequence.image_size)
-                by_frame: list[list[Person3D]] = [[] for _ in range(len(keypoints))]
-                for person in lifted:
-                    by_frame[int(person.id)].append(person)
-                yield fps, camera_kind, sequence, by_frame
+    for combination, (fps, camera_kind) in enumerate(clip_combinations(config)):
+        for clip in clips:
+            sequence = play_clip(clip, fps, config.camera, camera_kind == "orbiting", float(rng.uniform(-180, 180)))
+            if sequence is None:
+                continue
+            keypoints, scores = detector_noise(sequence.keypoints, fps, model, config.noise, rng)
+            lifted = lift_frames(cascade, keypoints, scores, sequence.intrinsics, sequence.image_size)
+            by_frame: list[list[Person3D]] = [[] for _ in range(len(keypoints))]
+            for person in lifted:
+                by_frame[int(person.id)].append(person)
+            yield combination, sequence, by_frame
+
+
+@dataclass
+class _PlayedClips:
+    """What the clips played at one (frame rate, camera) combination gave."""
+
+    per_method: dict[str, list[dict]] = field(default_factory=lambda: {m: [] for m in METHODS})
+    tracker_s: float = 0.0
+    person_frames: int = 0
 
 
 def evaluate_clips(cascade: Pose3DEstimator, config: SequenceEvalConfig, model: ErrorModel) -> list[dict]:
     """One row per (fps, camera, method), frame-weighted over the clips; the lag from the shift
-    error curves summed over the clips' longest runs."""
+    error curves summed over the clips' longest runs. A combination at which no clip could be
+    played (none fits the image from up to 30 m) still has its rows: ``clips`` 0, metrics NaN."""
+    combinations = clip_combinations(config)
+    played = [_PlayedClips() for _ in combinations]
+    for combination, sequence, by_frame in lifted_clips(cascade, config, model):
+        fps, here = combinations[combination][0], played[combination]
+        tracked, seconds = track(by_frame, sequence.intrinsics, fps, config.tracking)
+        here.tracker_s, here.person_frames = here.tracker_s + seconds, here.person_frames + sum(map(len, by_frame))
+        for method, people in zip(METHODS, (by_frame, tracked)):
+            pred, present = _as_array([p[0] if p else None for p in people], *sequence.joints.shape[:2])
+            here.per_method[method].append(sequence_metrics(pred, sequence.joints, present))
     rows = []
-    for (fps, camera_kind), played in itertools.groupby(lifted_clips(cascade, config, model), key=lambda c: c[:2]):
-        per_method: dict[str, list[dict]] = {m: [] for m in METHODS}
-        spent = person_frames = 0.0
-        for _, _, sequence, by_frame in played:
-            tracked, seconds = track(by_frame, sequence.intrinsics, fps, config.tracking)
-            spent, person_frames = spent + seconds, person_frames + sum(map(len, by_frame))
-            for method, people in zip(METHODS, (by_frame, tracked)):
-                pred, present = _as_array([p[0] if p else None for p in people], *sequence.joints.shape[:2])
-                per_method[method].append(sequence_metrics(pred, sequence.joints, present))
-        for method, results in per_method.items():
+    for (fps, camera_kind), here in zip(combinations, played):
+        tracker_ms = 1000 * here.tracker_s / max(here.person_frames, 1) if here.per_method[METHODS[0]] else float("nan")
+        for method, results in here.per_method.items():
             rows.append({"fps": fps, "camera": camera_kind, "method": method, "clips": len(results),
-                         **_combine(results), "tracker_ms_per_person": 1000 * spent / max(person_frames, 1)})
+                         **_combine(results), "tracker_ms_per_person": tracker_ms})
     return rows
 
 
 def _combine(results: list[dict]) -> dict[str, float]:
+    """Frame-weighted metrics over the clips; ``frames`` 0 and NaN metrics when no clip played."""
     weights = np.array([r["frames"] for r in results], dtype=np.float64)
     out = {"frames": int(weights.sum())}
     for key in ("MPJPE", "MRPE", "Accel", "RootJitter", "TruthJitter"):
-        out[key] = float(np.average([r[key] for r in results], weights=weights))
+        out[key] = float(np.average([r[key] for r in results], weights=weights)) if results else float("nan")
     curves = [r["lag_errors"] for r in results if r["lag_errors"] is not None]
     pooled = np.sum(curves, axis=0) if curves else None  # over the clips
     out["Lag"] = lag_from_errors(pooled[0]) if curves else float("nan")
@@ -295,9 +313,11 @@ def report_markdown(clips: list[dict], crossing: list[dict], video: list[dict]) 
         lines += ["### Held-out clips", "", "MPJPE / MRPE mm; Accel: acceleration error of the absolute joints, "
                   "mm/frame^2; RootJitter: median |second difference| of the root depth, mm (truth: the true "
                   "motion's); Lag / root lag: delay of the root-relative pose / the root, frames; tracker: CPU ms "
-                  "per person and frame.", ""]
+                  "per person and frame. clips 0: no clip could be played at that rate and camera (metrics nan).",
+                  ""]
         lines += _table(clips, [("fps", "fps", "g"), ("camera", "camera", "s"), ("method", "method", "s"),
-                                ("frames", "frames", "d"), ("MPJPE", "MPJPE", ".1f"), ("MRPE", "MRPE", ".1f"),
+                                ("clips", "clips", "d"), ("frames", "frames", "d"), ("MPJPE", "MPJPE", ".1f"),
+                                ("MRPE", "MRPE", ".1f"),
                                 ("Accel", "Accel", ".1f"), ("RootJitter", "RootJitter", ".1f"),
                                 ("TruthJitter", "truth", ".1f"), ("Lag", "Lag", ".2f"), ("RootLag", "root lag", ".2f"),
                                 ("tracker_ms_per_person", "tracker ms", ".3f")]) + [""]

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..camera import project
 from ..cascade import CascadeResult, Person3D
+from ..data.rig import TRAINED_DISTANCE_M
 from ..skeleton import H36M17
 from ..tracking import COASTING
 from ..tracking.colours import person_colour
@@ -124,11 +125,12 @@ def plot_3d(result: CascadeResult, path: str | Path, title: str = "") -> Path:
     return path
 
 
-def draw_top_view(result: CascadeResult, height: int, range_m: float = 12.0) -> np.ndarray:
+def draw_top_view(result: CascadeResult, height: int, range_m: float = TRAINED_DISTANCE_M[1]) -> np.ndarray:
     """A square ``height`` x ``height`` RGB bird's-eye view of the camera frame (x right, z up the
-    picture, camera at the bottom centre, ``range_m`` deep): each person's skeleton seen from
-    above, its id, and its root trail; a coasting track hollow; a person located by the head only
-    as a grey dot on a grey line (its depth interval along the ray)."""
+    picture, camera at the bottom centre, ``range_m`` deep: by default as far as the lifter is
+    trained to place people): each person's skeleton seen from above, its id, and its root trail;
+    a coasting track hollow; a person located by the head only as a grey dot on a grey line (its
+    depth interval along the ray)."""
     canvas = np.full((height, height, 3), 250, np.uint8)
     scale = (height - 20) / range_m
 

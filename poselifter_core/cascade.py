@@ -23,7 +23,11 @@ In bottom-up mode (no boxes), a person with too few observed joints first gets a
 (``second_look``): the 2D stage on a crop around its box, as in top-down mode, whose keypoints
 replace the first ones when they pass the rule (the person keeps its box, score and id). The
 bottom-up pass sees every person at one input size; a close or large person often gets more
-confident joints from a crop centred on it (docs/benchmarks.md, #18).
+confident joints from a crop centred on it (docs/benchmarks.md, #18). At most
+``max_second_looks`` people per frame get one, the best scored first; a look the 2D stage
+refuses or fails on (a degenerate box, an exception, no person or several; keypoints that are
+degenerate or off any plausible view) leaves the person with its first look.
+``CascadeResult.second_looks`` counts them; their time is the 2D stage's (``timings_ms["pose2d"]``).
 
 Each skipped person is listed in ``CascadeResult.skipped_people`` with its box, score, id and
 reason, and counted per reason in ``CascadeResult.skipped``. A person skipped for too few observed
@@ -67,7 +71,7 @@ from .plausibility import (
     ray_failures,
 )
 from .pose2d.base import Person2D, Pose2DEstimator, check_image
-from .pose2d.layout import LayoutConversion, to_h36m17_batch
+from .pose2d.layout import HEAD_RATIO, LayoutConversion, to_h36m17_batch
 from .settings import setting
 from .skeleton import COCO17
 from .visibility import VisibilityRule
@@ -80,8 +84,26 @@ REASON_LENS = "keypoint outside the lens model"
 MIN_SCALE_PERSON_PX = 1.0
 
 
+#: ``CascadeResult.second_looks`` keys: looks run, of them those whose keypoints replaced the first
+#: look's (the person then passes the lifting rule), those the 2D stage refused or failed on, and
+#: the people that would have had one beyond ``max_second_looks``.
+LOOK_RUN, LOOK_PASSED, LOOK_FAILED, LOOK_OVER_LIMIT = "run", "passed", "failed", "over_limit"
+#: The 2D stage's top-down look: a ``(1, 4)`` box in, its people out (one when it works).
+Look = Callable[[np.ndarray], list[Person2D]]
+
+
 @dataclass
 class CascadeConfig:
+    """The cascade's settings (each described where it is declared).
+
+    ``max_second_looks`` defaults to 2: each look is one more 2D network run, about as costly as
+    the frame's bottom-up run (30-35 ms on the 2-core CPU at 256 px, docs/benchmarks.md "2D stage
+    latency"), so 2 at most triple the frame's 2D time, where MoveNet's up to 6 people could make it
+    7x. On the measured data 2 loses nothing: on the 91 OpenCV photos at most one person per frame
+    fails the lifting rule (at 256 and 384 px), on vtest.avi nobody does (#18, "Who is skipped on the
+    photos").
+    """
+
     min_person_score: float = setting(0.2, "Skip people whose 2D person score is below this", low=0.0, high=1.0)
     min_joint_score: float = setting(0.3, "A joint is observed when its 2D score reaches this; below it the lifter "
                                      "infers it (joint_valid false)", low=0.0, high=1.0)
@@ -97,13 +119,16 @@ class CascadeConfig:
                                   "beside the lifter's ONNX file when there is one (the shipped lifter has one: "
                                   "faster, < 1 mm MPJPE cost), fp32 never does, int8 requires it; GPU backends "
                                   "run fp32", choices=LIFTER_WEIGHTS, live=False)
-    head_ratio: float = setting(0.85, "COCO-17 -> H36M-17: the head (crown) lies this fraction of the thorax -> "
-                                "neck distance above the neck (pose2d/layout.py)", low=0.0, high=2.0)
+    head_ratio: float = setting(HEAD_RATIO, "COCO-17 -> H36M-17: the head (crown) lies this fraction of the thorax -> "
+                                "neck distance above the neck (pose2d/layout.py HEAD_RATIO: why this value)", low=0.0, high=2.0)
     hip_width_scale: float = setting(1.0, "COCO-17 -> H36M-17: below 1 pulls COCO's hips toward the pelvis centre "
                                      "(pose2d/layout.py)", low=0.1, high=3.0)
     second_look: bool = setting(True, "Bottom-up only: a person with too few observed joints gets a second, top-down "
                                 "look by the 2D stage at its box (one more 2D run each) and is lifted when that finds "
                                 "enough joints")
+    max_second_looks: int = setting(2, "Second looks per frame at most (the best-scored people first; each costs one "
+                                    "2D run, ~30 ms on a 2-core CPU; the others keep their first look): 0 none",
+                                    low=0, high=20)
     locate_heads: bool = setting(True, "A person skipped for too few body joints who shows enough face keypoints gets "
                                  "a head position from the face's size and a head-size prior (head-only: no "
                                  "skeleton; poselifter_core/head_location.py)")
@@ -148,8 +173,10 @@ class CascadeResult:
     intrinsics: Intrinsics
     intrinsics_assumed: bool
     skipped: Counter = field(default_factory=Counter)  # reason -> count
+    #: stage -> ms: "pose2d" the 2D stage (its second looks included), "lift" the rest of the cascade
     timings_ms: dict[str, float] = field(default_factory=dict)
     skipped_people: list[SkippedPerson] = field(default_factory=list)
+    second_looks: Counter = field(default_factory=Counter)  # LOOK_* -> count (bottom-up mode)
 
     def skip(self, person: Person2D, reason: str, head: HeadLocation | None = None) -> None:
         """Record ``person`` as skipped for ``reason`` (listed and counted), with its ``head`` if located."""
@@ -204,24 +231,25 @@ class Pose3DEstimator:
             person.id = box_id
         detected = time.perf_counter()
         height, width = image.shape[:2]
-        look = (lambda box: self.estimator.estimate(image, box[None])[0]) if boxes is None else None
+        look = (lambda box: self.estimator.estimate(image, box[None])) if boxes is None else None
         result = self.lift_people(people, intrinsics, (width, height), distortion, look)
         if dropped:  # counted only: boxes dropped before the 2D stage have no person to list
             result.skipped[REASON_CAP] += dropped
-        result.timings_ms["pose2d"] = 1000 * (detected - started)
+        result.timings_ms["pose2d"] = 1000 * (detected - started) + result.timings_ms.get("pose2d", 0.0)
         return result
 
     def lift_people(self, people: list[Person2D], intrinsics: Intrinsics | None,
                     image_size: tuple[int, int], distortion: Distortion | None = None,
-                    look: Callable[[np.ndarray], Person2D] | None = None) -> CascadeResult:
+                    look: Look | None = None) -> CascadeResult:
         """Lift 2D people from any source (the 2D stage, or external keypoints).
 
         With a ``distortion`` (the lens of a raw image, with ``intrinsics`` its K), the keypoints
         are undistorted before the lifter, whose geometry is that of a pinhole camera; a person
         with a keypoint outside the lens model is skipped. The people's ``keypoints_2d`` stay in
         the image's own (distorted) pixels, so they overlay on it. ``look``: the 2D stage's
-        top-down look at one box, for the second look (``second_look``; :meth:`process` gives it
-        in bottom-up mode).
+        top-down look at one box (the 2D stage's people for ``box[None]``), for the second look
+        (``second_look``; :meth:`process` gives it in bottom-up mode); its time is reported as
+        ``timings_ms["pose2d"]``, not in ``"lift"``.
         """
         started = time.perf_counter()
         assumed = intrinsics is None
@@ -237,7 +265,7 @@ class Pose3DEstimator:
                 frame = self._undistorted(frame, intrinsics, lens, result)
             if len(frame):
                 self._lift(frame, intrinsics, result)
-        result.timings_ms["lift"] = 1000 * (time.perf_counter() - started)
+        result.timings_ms["lift"] = 1000 * (time.perf_counter() - started) - result.timings_ms.get("pose2d", 0.0)
         return result
 
     def cap(self, people: list[Person2D]) -> tuple[list[Person2D], int]:
@@ -247,7 +275,7 @@ class Pose3DEstimator:
         return [people[i] for i in keep], len(people) - len(keep)
 
     def _gated(self, frame: _Frame, intrinsics: Intrinsics, lens: Distortion | None, long_side: int,
-               look: Callable[[np.ndarray], Person2D] | None, result: CascadeResult) -> _Frame:
+               look: Look | None, result: CascadeResult) -> _Frame:
         """The people that pass the input gates, in one vectorised pass; each of the others is
         skipped under the first gate it fails (the order of ``input_reasons``, module docstring),
         those with too few joints with their head located (:meth:`_head`; ``lens``: the raw
@@ -255,35 +283,70 @@ class Pose3DEstimator:
         second ``look`` at their box finds enough (:meth:`_second_looks`).
         Call under ``np.errstate(over="ignore", invalid="ignore")``, as :func:`.plausibility.ray_failures`."""
         camera = intrinsics.as_array()
-        gates = self.config.plausibility
-        failed = np.empty((len(self.input_reasons), len(frame)), dtype=bool)
-        failed[0] = ~(frame.person_scores >= self.config.min_person_score)  # NaN: low
-        failed[1], failed[2] = self.rule.failures(frame.valid)
+        failed = self._failures(frame, camera)
         retry = ~failed[0] & (failed[1] | failed[2])
         if look is not None and self.config.second_look and retry.any():
-            frame = self._second_looks(frame, look, np.flatnonzero(retry))
-            failed[1], failed[2] = self.rule.failures(frame.valid)
-        failed[3] = not self.takes_mask and ~np.isfinite(frame.keypoints).all(axis=(1, 2))
-        failed[4] = frame.scales() < MIN_SCALE_PERSON_PX
-        failed[5] = camera_implausible(camera, gates)
-        failed[6] = ray_failures(frame.keypoints, frame.used, camera, gates)
+            frame, failed = self._second_looks(frame, failed, look, np.flatnonzero(retry), camera, result)
         reasons = first_reasons(failed, self.input_reasons)
         too_few = self.input_reasons[1:3]  # the visibility rule's
         heads = [self._head(person, intrinsics, lens, long_side) if reason in too_few else None
                  for person, reason in zip(frame.people, reasons)] if any(reasons) else None
         return frame.drop(reasons, result, heads)
 
-    def _second_looks(self, frame: _Frame, look: Callable[[np.ndarray], Person2D], indices: np.ndarray) -> _Frame:
-        """``frame`` with the people at ``indices`` seen again by the top-down ``look`` at their box,
-        each where that look passes the lifting rule (keeping the person's box, score and id)."""
-        for i in indices.tolist():
-            person = frame.people[i]
+    def _failures(self, frame: _Frame, camera: np.ndarray) -> np.ndarray:
+        """``(len(input_reasons), N)`` bool: row k, who fails the input gate of ``input_reasons[k]``."""
+        gates = self.config.plausibility
+        failed = np.empty((len(self.input_reasons), len(frame)), dtype=bool)
+        failed[0] = ~(frame.person_scores >= self.config.min_person_score)  # NaN: low
+        failed[1], failed[2] = self.rule.failures(frame.valid)
+        failed[3] = not self.takes_mask and ~np.isfinite(frame.keypoints).all(axis=(1, 2))
+        failed[4] = frame.scales() < MIN_SCALE_PERSON_PX
+        failed[5] = camera_implausible(camera, gates)
+        failed[6] = ray_failures(frame.keypoints, frame.used, camera, gates)
+        return failed
+
+    def _second_looks(self, frame: _Frame, failed: np.ndarray, look: Look, indices: np.ndarray, camera: np.ndarray,
+                      result: CascadeResult) -> tuple[_Frame, np.ndarray]:
+        """``frame`` and its gates' ``failed`` (:meth:`_failures`) with the people at ``indices``
+        seen again by the top-down ``look`` at their box, each where that look passes every
+        per-person input gate (keeping the person's box, score and id). At most
+        ``max_second_looks`` of them, the best scored first. A look the 2D stage refuses or fails
+        on (:meth:`_look`), or whose keypoints pass the lifting rule but are degenerate or off any
+        plausible view, counts as failed. Counted in ``result.second_looks``, timed into
+        ``result.timings_ms["pose2d"]``."""
+        started = time.perf_counter()
+        order = indices[np.argsort(-frame.person_scores[indices], kind="stable")]
+        limit = self.config.max_second_looks
+        if len(order) > limit:
+            result.second_looks[LOOK_OVER_LIMIT] += len(order) - limit
+        seen, looked = frame, np.zeros(len(frame), dtype=bool)
+        for i in order[:limit].tolist():
+            result.second_looks[LOOK_RUN] += 1
+            person = self._look(look, frame.people[i])
+            if person is None:
+                result.second_looks[LOOK_FAILED] += 1
+                continue
+            keypoints, scores, valid = to_h36m17_batch([person], self.layout)
+            seen, looked[i] = seen.with_person(i, keypoints[0], scores[0], valid[0], self.takes_mask), True
+        again = self._failures(seen, camera)
+        per_person = [k for k, reason in enumerate(self.input_reasons) if reason != REASON_CAMERA]
+        better = looked & ~again[per_person].any(axis=0)
+        garbage = looked & ~again[1] & ~again[2] & ~better  # enough joints, but not a usable 2D pose
+        result.second_looks += Counter({LOOK_PASSED: int(better.sum()), LOOK_FAILED: int(garbage.sum())})  # > 0 only
+        result.timings_ms["pose2d"] = 1000 * (time.perf_counter() - started)
+        return frame.where(better, seen), np.where(better, again, failed)
+
+    def _look(self, look: Look, person: Person2D) -> Person2D | None:
+        """``person`` with the keypoints of the ``look`` at its box, or None where the 2D stage
+        refuses the box (e.g. one outside the image, NaN or of zero area: ``check_boxes``'s
+        ValueError), fails on it, or gives anything but one person of the first look's layout."""
+        try:
             seen = look(person.box)
-            seen = Person2D(seen.keypoints, seen.scores, person.box, person.score, seen.skeleton, person.id)
-            keypoints, scores, valid = to_h36m17_batch([seen], self.layout)
-            if self.rule.passes(valid[0]):
-                frame = frame.with_person(i, keypoints[0], scores[0], valid[0], self.takes_mask)
-        return frame
+            if len(seen) != 1 or not isinstance(seen[0], Person2D) or seen[0].skeleton.name != person.skeleton.name:
+                return None
+            return Person2D(seen[0].keypoints, seen[0].scores, person.box, person.score, person.skeleton, person.id)
+        except Exception:  # noqa: BLE001 - counted by the caller; the person keeps its first look
+            return None
 
     def _undistorted(self, frame: _Frame, intrinsics: Intrinsics, distortion: Distortion,
                      result: CascadeResult) -> _Frame:
@@ -320,14 +383,19 @@ class Pose3DEstimator:
 
     def _head(self, person: Person2D, intrinsics: Intrinsics, distortion: Distortion | None,
               long_side: int) -> HeadLocation | None:
-        """The head of a COCO-17 person too incomplete to lift, when ``locate_heads`` is on and the
-        head lies within the plausibility gates' depths. The keypoints' noise is taken in pixels of a
-        ``pose2d_size`` input (the bottom-up 2D stage's; external keypoints are assumed alike)."""
+        """The head of a COCO-17 person too incomplete to lift, when ``locate_heads`` is on, the
+        person passes the input gates a lifted one passes on its observed keypoints (a plausible
+        camera, every ray within ``max_ray``) and the head lies within the plausibility gates'
+        depths. The keypoints' noise is taken in pixels of a ``pose2d_size`` input (the bottom-up 2D
+        stage's; external keypoints are assumed alike). Call as :meth:`_gated` is called."""
         if not self.config.locate_heads or person.skeleton.name != COCO17.name:
             return None
-        head = locate_head(person.keypoints, person.valid(self.config.min_joint_score), intrinsics, distortion,
-                           self.config.min_face_keypoints, long_side / self.config.pose2d_size)
-        gates = self.config.plausibility
+        gates, camera = self.config.plausibility, intrinsics.as_array()
+        observed = person.valid(self.config.min_joint_score)
+        if camera_implausible(camera, gates) or ray_failures(person.keypoints[None], observed[None], camera, gates)[0]:
+            return None
+        head = locate_head(person.keypoints, observed, intrinsics, distortion, self.config.min_face_keypoints,
+                           long_side / self.config.pose2d_size)
         return head if head is not None and gates.min_depth_m <= head.position_m[2] <= gates.max_depth_m else None
 
 
@@ -360,6 +428,15 @@ class _Frame:
         keypoints, scores, valid = arrays
         used = valid if takes_mask else self.used
         return _Frame(self.people, keypoints, scores, valid, used, _lifter_points(keypoints, used))
+
+    def where(self, mask: np.ndarray, other: _Frame) -> _Frame:
+        """This frame with the people of the (N,) bool ``mask`` taken from ``other`` (the same people)."""
+        if not mask.any():
+            return self
+        rows = [np.where(mask.reshape(-1, *[1] * (mine.ndim - 1)), theirs, mine) for mine, theirs in
+                zip((self.keypoints, self.scores, self.valid, self.used, self.lifted),
+                    (other.keypoints, other.scores, other.valid, other.used, other.lifted))]
+        return _Frame(self.people, *rows)
 
     @property
     def person_scores(self) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from .data.pose_set import PoseSet
 from .data.sources import load_pose_set
 from .evaluate import METRIC_ORDER, MethodResult, _table, evaluate_lifters, noisy_keypoints
 from .lifter.inference import TorchLifter
+from .pose2d.layout import HEAD_RATIO, fit_head_ratio
 from .train import TrainConfig, train
 
 log = logging.getLogger(__name__)
@@ -125,35 +127,53 @@ def run_noise(base: TrainConfig, output: Path, progress: bool = True) -> str:
     return report
 
 
-def layout_perturbations(test: PoseSet, head_ratio: float = 0.85,
-                         hip_scales: tuple[float, ...] = (1.25, 1.5)) -> dict[str, np.ndarray]:
+def layout_perturbations(test: PoseSet, head_ratios: Sequence[float] = (HEAD_RATIO,),
+                         hip_scales: tuple[float, ...] = (1.25, 1.5),
+                         keypoints: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Exact test 2D, and the same poses with joints replaced the way the COCO conversion makes them.
 
     * Head: the conversion has no crown keypoint and extrapolates Neck/Nose + ``head_ratio`` x
-      (Neck/Nose - Thorax); here that rule replaces the true crown.
+      (Neck/Nose - Thorax); here that rule replaces the true crown, once per ``head_ratios``.
     * Hips: COCO's hip keypoints sit further apart than the CMU hip joints; here the hips are moved
-      away from the pelvis (which stays) by each factor of ``hip_scales``.
+      away from the pelvis (which stays) by each factor of ``hip_scales``, with the first head ratio's
+      crown.
     The Neck/Nose (COCO mid-ears vs CMU upper neck) cannot be derived from mocap and is left exact.
+    ``keypoints`` replaces the test 2D the rules are applied to (e.g. noisy 2D: the rules then
+    work from noisy Neck/Nose and Thorax, as they do on a detector's keypoints).
     """
+    if not head_ratios:
+        raise ValueError("layout_perturbations needs at least one head ratio")
     skeleton = test.skeleton
     head, neck, thorax = (skeleton.index(n) for n in ("Head", "Neck/Nose", "Thorax"))
     pelvis, hips = skeleton.root, [skeleton.index("LHip"), skeleton.index("RHip")]
-    exact = test.keypoints_2d.astype(np.float64)
-    with_head = exact.copy()
-    with_head[:, head] = exact[:, neck] + head_ratio * (exact[:, neck] - exact[:, thorax])
-    variants = {"exact training joints": exact, f"Head from the COCO rule (ratio {head_ratio})": with_head}
+    exact = np.array(test.keypoints_2d if keypoints is None else keypoints, dtype=np.float64)
+    variants = {"exact training joints": exact}
+    heads = []
+    for head_ratio in head_ratios:
+        heads.append(exact.copy())
+        heads[-1][:, head] = exact[:, neck] + head_ratio * (exact[:, neck] - exact[:, thorax])
+        variants[f"Head from the COCO rule (ratio {head_ratio:g})"] = heads[-1]
     for scale in hip_scales:
-        wide = with_head.copy()
+        wide = heads[0].copy()
         wide[:, hips] = exact[:, pelvis:pelvis + 1] + scale * (exact[:, hips] - exact[:, pelvis:pelvis + 1])
-        variants[f"Head rule + hips {scale}x wider"] = wide
+        variants[f"Head rule ({head_ratios[0]:g}) + hips {scale:g}x wider"] = wide
     return variants
 
 
-def run_mismatch(lifter: TorchLifter, test: PoseSet, output: Path) -> str:
+def run_mismatch(lifter: TorchLifter, test: PoseSet, output: Path, head_ratios: Sequence[float] = (HEAD_RATIO,),
+                 input_noise: str = "none", error_model: str | None = None, noise_seed: int = 0,
+                 data_name: str = "test") -> str:
+    """The lifter on ``test`` (the config's test or validation data, named by ``data_name``) with
+    the conversion's rules applied to its 2D (:func:`layout_perturbations`), after ``input_noise``
+    (none, gaussian or mixture: the error model's synthesis, seeded) when there is one."""
+    keypoints = None if input_noise == "none" else noisy_keypoints(test, input_noise, error_model, noise_seed)
     rows = {}
-    for name, keypoints in layout_perturbations(test).items():
-        rows[name] = evaluate_lifters({"lifter": lifter}, test, with_analytic_root=False, keypoints=keypoints).methods[0].mean()
-    report = (f"Test samples: {len(test)}; exact projected 2D with the conversion's rules applied.\n\n"
+    for name, variant in layout_perturbations(test, head_ratios, keypoints=keypoints).items():
+        rows[name] = evaluate_lifters({"lifter": lifter}, test, with_analytic_root=False, keypoints=variant).methods[0].mean()
+    fitted = fit_head_ratio(test.keypoints_2d)
+    noise = "exact projected 2D" if input_noise == "none" else f"projected 2D with {input_noise} noise (seed {noise_seed})"
+    report = (f"{data_name.capitalize()} samples: {len(test)}; {noise} with the conversion's rules applied. "
+              f"The crown's least-squares ratio on this data's 2D (fit_head_ratio) is {fitted:.3f}.\n\n"
               + _table(rows, first="2D input") + "\n")
     _write(output, "mismatch", report, rows)
     return report

@@ -7,6 +7,7 @@ import math
 import queue
 import tempfile
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,8 +70,8 @@ class CameraSpec:
             raise ValueError("give either --fx or --fov, not both")
         partial = [name for name in ("fy", "cx", "cy") if getattr(self, name) is not None]
         if self.fx is None and partial:
-            raise ValueError(f"--{'/--'.join(partial)} need --fx (the focal length); with --fov the principal "
-                             "point is the image centre")
+            raise ValueError(f"--{'/--'.join(partial)} need{'s' if len(partial) == 1 else ''} --fx (the focal length); "
+                             "with --fov the principal point is the image centre")
         if any(given.get(name, 1.0) <= 0 for name in ("--fx", "--fy")):
             raise ValueError("--fx and --fy must be positive (focal lengths in pixels)")
         if self.hfov_deg is not None and not 1.0 < self.hfov_deg < 179.0:
@@ -169,6 +170,7 @@ def result_to_dict(result: CascadeResult) -> dict:
                                 "face_keypoints": p.head.face_keypoints}}
                            for p in result.skipped_people],
         "head": HEAD_MEANING,
+        "second_looks": dict(result.second_looks),
         "timings_ms": {name: round(v, 2) for name, v in result.timings_ms.items()},
         "coordinate_frame": "camera optical frame: x right, y down, z forward; metres",
         "joint_names": list(H36M17.joint_names),
@@ -261,6 +263,19 @@ def _write_atomically(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+NO_VIDEO_BOXES = "--boxes is supported for images and folders, not videos"
+
+
+def check_boxes(boxes_file: str | Path, source: str | Path) -> None:
+    """What can be checked of ``--boxes`` before any model loads: a readable file, an image or
+    folder source (not a video), and a mapping that names at least one of its images."""
+    boxes = load_boxes(boxes_file)
+    source = Path(source)
+    if source.suffix.lower() in VIDEO_SUFFIXES:
+        raise ValueError(NO_VIDEO_BOXES)
+    check_box_keys(boxes, _images(source))
+
+
 def check_box_keys(boxes: dict | list | None, images: list[Path]) -> None:
     """A ``--boxes`` mapping must name at least one of the input images (else it is a mistake,
     not a request for bottom-up): ValueError naming the expected keys."""
@@ -273,7 +288,8 @@ def check_box_keys(boxes: dict | list | None, images: list[Path]) -> None:
 def run_images(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output: Path,
                boxes: dict | list | None = None, progress: bool = True) -> Path:
     """``results.json`` (rewritten atomically after every image, so an interrupted run keeps what
-    it finished) and pictures. An image that cannot be read or processed is logged, recorded with
+    it finished) and pictures (``<stem>_2d.png``, ``<stem>_3d.png``; ``<name>_...`` for files that
+    share a stem). An image that cannot be read or processed is logged, recorded with
     its ``error`` in ``results.json`` and skipped; the run goes on."""
     import cv2
 
@@ -281,6 +297,8 @@ def run_images(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, outpu
 
     images = _images(source)
     check_box_keys(boxes, images)
+    stems = Counter(path.stem for path in images)  # a.jpg and a.png: a.jpg_2d.png, a.png_2d.png
+    picture_names = {path: path.stem if stems[path.stem] == 1 else path.name for path in images}
     replace_earlier_results(output)
     out = output / "results.json"
     results = {}
@@ -294,8 +312,9 @@ def run_images(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, outpu
             results[path.name] = {"error": str(error)}
         else:
             results[path.name] = result_to_dict(result)
-            cv2.imwrite(str(output / f"{path.stem}_2d.png"), cv2.cvtColor(draw_2d(image, result), cv2.COLOR_RGB2BGR))
-            plot_3d(result, output / f"{path.stem}_3d.png", title=path.name)
+            base = picture_names[path]
+            cv2.imwrite(str(output / f"{base}_2d.png"), cv2.cvtColor(draw_2d(image, result), cv2.COLOR_RGB2BGR))
+            plot_3d(result, output / f"{base}_3d.png", title=path.name)
         _write_atomically(out, json.dumps(results, indent=1))
     failed = sum("error" in r for r in results.values())
     if failed:
@@ -343,12 +362,13 @@ class BackgroundWriter:
 
 
 def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output: Path, progress: bool = True,
-              video: bool = True, tracking: TrackingConfig = TrackingConfig()) -> Path:
+              video: bool = True, tracking: TrackingConfig = TrackingConfig(), max_frames: int | None = None) -> Path:
     """One JSON line per frame (people with track ids and filtered poses unless ``tracking`` is
     off), and (``video``) an annotated copy of the video: the image with the 2D skeletons beside a
-    top view of the 3D people with their tracks. A video that cannot be opened is a ValueError
-    naming it; one that ends before the frame count its header announces (cut short, or a frame
-    that cannot be decoded) keeps what was read, with a warning."""
+    top view of the 3D people with their tracks; only the first ``max_frames`` frames when given.
+    A video that cannot be opened is a ValueError naming it; one that ends before the frame count
+    its header announces (cut short, or a frame that cannot be decoded) keeps what was read, with
+    a warning."""
     import cv2
     import imageio.v2 as iio2
 
@@ -360,6 +380,7 @@ def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output
                          "index, or another kind of file)")
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    expected = total if max_frames is None else max_frames if total is None else min(total, max_frames)
     replace_earlier_results(output)
     tracker = Tracker(tracking)
     lines = output / "results.jsonl"
@@ -369,8 +390,8 @@ def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output
     index = 0
     try:
         with lines.open("w", encoding="utf-8") as stream, \
-                tqdm(total=total, desc="frames", disable=not progress) as bar:
-            while True:
+                tqdm(total=expected, desc="frames", disable=not progress) as bar:
+            while max_frames is None or index < max_frames:
                 ok, frame = capture.read()
                 if not ok:
                     break
@@ -389,7 +410,7 @@ def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output
         capture.release()
         if writer is not None:
             writer.close()
-    if total is not None and index < total - 1:  # the header's count can be off by one
+    if total is not None and index < expected - 1:  # the header's count can be off by one; none: nothing to check
         LOG.warning("video %s ended after %d of the %d frames its header announces (truncated?)", source, index, total)
     return lines
 
@@ -403,9 +424,10 @@ def check_source(source: str | Path) -> Path:
 
 def run(source: str | Path, cascade: Pose3DEstimator, camera: CameraSpec, output: str | Path,
         boxes_file: str | Path | None = None, progress: bool = True, video: bool = True,
-        tracking: TrackingConfig = TrackingConfig()) -> Path:
+        tracking: TrackingConfig = TrackingConfig(), max_frames: int | None = None) -> Path:
     """Images and folders are lifted frame by frame; a video is also tracked (``tracking``), and
-    (``video``) written annotated (the JSON lines are always written)."""
+    (``video``) written annotated (the JSON lines are always written); ``max_frames`` stops a
+    video after that many frames."""
     source, output = check_source(source), Path(output)
     boxes = load_boxes(boxes_file) if boxes_file else None
     if boxes is None and isinstance(cascade.estimator, TopDownEstimator):  # every image would fail alike
@@ -413,6 +435,6 @@ def run(source: str | Path, cascade: Pose3DEstimator, camera: CameraSpec, output
                          "person boxes (--boxes)")
     if source.suffix.lower() in VIDEO_SUFFIXES:
         if boxes is not None:
-            raise ValueError("--boxes is supported for images and folders, not videos")
-        return run_video(cascade, source, camera, output, progress, video, tracking)
+            raise ValueError(NO_VIDEO_BOXES)
+        return run_video(cascade, source, camera, output, progress, video, tracking, max_frames)
     return run_images(cascade, source, camera, output, boxes, progress)

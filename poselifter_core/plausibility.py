@@ -5,7 +5,8 @@ so no caller can publish a pose these gates reject. A person failing a gate is s
 counted under the gate's reason (the ``REASON_*`` constants); nothing non-finite, non-positive
 or absurd leaves the cascade (docs/lifter_input.md, "Plausibility").
 
-* Before the lift (:func:`input_reasons`): the intrinsics within ``max_intrinsics_px`` and every
+* Before the lift (:func:`camera_implausible` and :func:`ray_failures`, which the cascade's
+  vectorised input gate and its head-only positions run): the intrinsics within ``max_intrinsics_px`` and every
   observed joint's focal-normalized ray ``((u - cx) / fx, (v - cy) / fy)`` finite and within
   ``max_ray`` (a joint thousands of pixels outside any image, or at 1e30, is not from a camera),
   so the lifter never sees values that overflow its normalization.
@@ -83,20 +84,6 @@ def ray_failures(keypoints: np.ndarray, valid: np.ndarray, intrinsics: np.ndarra
     Call under ``np.errstate(over="ignore", invalid="ignore")``: the input may hold anything."""
     rays = np.abs((keypoints - intrinsics[2:]) / intrinsics[:2])
     return (~(rays <= config.max_ray).all(axis=-1) & valid).any(axis=-1)
-
-
-def input_reasons(keypoints: np.ndarray, valid: np.ndarray, intrinsics: np.ndarray,
-                  config: PlausibilityConfig) -> list[str | None]:
-    """Per person, why its (N, J, 2) pixel ``keypoints`` cannot be lifted (None: they can).
-
-    Only joints marked in the (N, J) ``valid`` mask count; ``intrinsics`` is ``[fx, fy, cx, cy]``.
-    """
-    intrinsics = np.asarray(intrinsics, dtype=np.float64)
-    if camera_implausible(intrinsics, config):
-        return [REASON_CAMERA] * len(keypoints)
-    with np.errstate(over="ignore", invalid="ignore"):
-        bad = ray_failures(np.asarray(keypoints, dtype=np.float64), np.asarray(valid, dtype=bool), intrinsics, config)
-    return [REASON_RAY if row else None for row in bad.tolist()]
 
 
 #: The output gate's checks, in the order they are reported (the first failed one wins).

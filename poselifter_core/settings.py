@@ -64,6 +64,36 @@ def setting_specs(config: Any, prefix: str = "") -> list[SettingSpec]:
     return specs
 
 
+def _kind_error(declared: Any, value: Any) -> str | None:
+    """What ``value`` must be when it is not of the type of the ``declared`` default (the ROS
+    parameter's type: an integer, a number, true or false, a string, a list), else None. A None
+    default declares no type."""
+    if isinstance(declared, bool):
+        return None if isinstance(value, bool) else "true or false"
+    if isinstance(declared, int):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "an integer"
+    if isinstance(declared, float):
+        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "a number"
+    if isinstance(declared, str):
+        return None if isinstance(value, str) else "a string"
+    if isinstance(declared, (list, tuple)):
+        return None if isinstance(value, (list, tuple)) else "a list"
+    return None
+
+
+def check_settings(config: Any, prefix: str = "") -> None:
+    """ValueError naming the first setting of the dataclass instance ``config`` (dotted, after
+    ``prefix``) that is not of its declared default's type (a YAML or ``--set`` value is not
+    type-checked when read: ``max_second_looks=1.5``, ``abc``, ``null``) or is outside its range
+    or choices: the node refuses such a parameter, and ``infer`` and ``bag`` refuse it with this
+    before any model loads."""
+    declared = {spec.name: spec.default for spec in setting_specs(type(config), prefix)}
+    for spec in setting_specs(config, prefix):
+        if spec.name in declared and (kind := _kind_error(declared[spec.name], spec.default)):
+            raise ValueError(f"{spec.name} must be {kind}, got {spec.default!r}")
+        spec.check(spec.default)
+
+
 def nested(flat: dict[str, Any]) -> dict[str, Any]:
     """``{"a.b": 1}`` -> ``{"a": {"b": 1}}`` (for :func:`~.config.from_dict`)."""
     tree: dict[str, Any] = {}

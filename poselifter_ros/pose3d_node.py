@@ -30,6 +30,7 @@ from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
+from poselifter_core.cascade import LOOK_FAILED
 from poselifter_core.infer import build_cascade
 from poselifter_core.rosmsg import outputs
 from poselifter_core.rosmsg.frames import FrameProcessor
@@ -221,6 +222,11 @@ class Pose3DNode(LifecycleNode):
                               1000 * (published_cpu - processed_cpu))
         if head_only := len(frame.result.head_only):
             self.stats.count("people_head_only", head_only)
+        for key, count in frame.result.second_looks.items():
+            self.stats.count(f"second_looks_{key}", count)
+        if failed := frame.result.second_looks[LOOK_FAILED]:
+            self.get_logger().warning(f"{failed} second look(s) failed in the 2D stage; those people kept their "
+                                      "first look", throttle_duration_sec=LOG_THROTTLE_S)
 
     def _publish_diagnostics(self) -> None:
         processor = self.processor

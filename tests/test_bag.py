@@ -330,6 +330,30 @@ def test_bad_messages_are_counted_and_skipped(tmp_path, portrait):
     assert [stamp_of(m) for _, m in messages["/pose3d/skeletons"]] == [t[0], t[1], t[5]]
 
 
+def test_the_summary_counts_second_looks(tmp_path, portrait):
+    """Bottom-up, a person with too few joints gets a second look (cascade.second_looks): the
+    summary adds them up over the frames and prints them as one line, run / passed / failed / over
+    the limit in that order, whatever order a frame counted them in."""
+    from poselifter_core.cascade import CascadeResult
+    from poselifter_core.rosmsg.bag import BagSummary
+    from poselifter_core.rosmsg.frames import Frame
+
+    # 17 observed joints: the waist-up portrait never passes, its second look is run and fails the rule
+    config = BagConfig(cascade=CascadeConfig(min_valid_joints=17), backend=BACKEND)
+    plan = plan_bag(write_bag(tmp_path / "in", "mcap", image_records(portrait, 3)), tmp_path / "out", config)
+    summary = process_bag(plan, build_cascade(None, None, config.cascade, BACKEND), progress=False)
+    assert summary.frames_processed == 3 and summary.people_lifted == 0
+    assert summary.second_looks == Counter({"run": 3})
+    assert "second looks: run 3, passed 0, failed 0, over the limit 0" in str(summary).splitlines()
+
+    none = BagSummary()
+    assert not any(line.startswith("second looks") for line in str(none).splitlines())
+    result = CascadeResult([], None, False, second_looks=Counter({"over_limit": 2, "run": 2, "failed": 1}))
+    none.add(Frame(0, "camera", result))
+    none.add(Frame(1, "camera", CascadeResult([], None, False, second_looks=Counter({"passed": 1, "run": 1}))))
+    assert "second looks: run 3, passed 1, failed 1, over the limit 2" in str(none).splitlines()
+
+
 def test_a_future_stamp_and_a_bag_loop_do_not_stall_the_synchronizer(tmp_path, check_poses, capsys):
     """Row 1: one message stamped a day ahead left 6 of 40 frames processed, rc 0, no warning."""
     records = keypoints_records(check_poses)
@@ -363,6 +387,25 @@ def test_command_line_errors_are_clear(tmp_path, capsys):
     assert "no sensor_msgs/msg/Image or sensor_msgs/msg/CompressedImage topic" in error
     assert "no poselifter_msgs/msg/Keypoints2DArray topic" in fails(source, tmp_path / "out", "--mode", "keypoints")
     assert "exists already" in fails(source, source)
+    # a setting out of the range the node enforces is refused, named as --set names it
+    assert "cascade.min_face_keypoints must be in [3, 5], got 7" in fails(source, tmp_path / "out", "--set",
+                                                                          "cascade.min_face_keypoints=7")
+    assert "frame.tracking.tracker.max_speed_mps must be in" in fails(source, tmp_path / "out", "--set",
+                                                                      "frame.tracking.tracker.max_speed_mps=0")
+    # a value of another type than the node's parameter: an error naming it, not a TypeError traceback
+    # (abc, null) or a crash in the first frame with a second look (1.5: a slice index)
+    assert "cascade.max_second_looks must be an integer, got 1.5" in fails(source, tmp_path / "out", "--set",
+                                                                          "cascade.max_second_looks=1.5")
+    assert "cascade.max_second_looks must be an integer, got 'abc'" in fails(source, tmp_path / "out", "--set",
+                                                                            "cascade.max_second_looks=abc")
+    assert "cascade.min_person_score must be a number, got None" in fails(source, tmp_path / "out", "--set",
+                                                                         "cascade.min_person_score=null")
+    assert "cascade.second_look must be true or false, got 2" in fails(source, tmp_path / "out", "--set",
+                                                                      "cascade.second_look=2")
+    # one class id without brackets was read as its letters (p, e, r, ...: no detection ever matched); 3 a TypeError
+    for value, shown in (("person", "'person'"), ("3", "3")):
+        assert f"frame.detection_class_ids must be a list of class ids, e.g. [person], got {shown}" in fails(
+            source, tmp_path / "out", "--set", f"frame.detection_class_ids={value}")
     assert not (tmp_path / "out").exists()
 
 
@@ -405,6 +448,16 @@ def test_factory_fills_defaults_and_converts_arrays():
 def test_message_definitions_ship_with_the_package():
     assert sorted(p.name for p in MSG_DIR.glob("*.msg")) == sorted(
         p.name for p in (REPO / "msg").glob("*.msg"))
+
+
+def test_message_definitions_say_each_comment_once():
+    """No comment line is written twice in one definition (a repeated block is a merge left-over;
+    a field's trailing unit, such as ``# [px]``, may repeat)."""
+    for path in sorted((REPO / "msg").glob("*.msg")):
+        lines = [line.strip() for line in path.read_text().splitlines()]
+        comments = [line.lstrip("#").strip() for line in lines if line.startswith("#")]
+        repeated = sorted({c for c in comments if c and comments.count(c) > 1})
+        assert not repeated, (path.name, repeated)
 
 
 def test_tf_body_frames_are_written_on_request(tmp_path, check_poses):

@@ -217,7 +217,7 @@ def test_full_cascade_and_infer_command_on_a_real_photo(trained, tmp_path):
     assert cli_main(["infer", str(tmp_path / "astronaut.png"), "--lifter", str(tmp_path / "none.pt")]) == 2
 
 
-def test_infer_on_a_video_writes_one_line_per_frame_and_an_annotated_video(trained, tmp_path):
+def test_infer_on_a_video_writes_one_line_per_frame_and_an_annotated_video(trained, tmp_path, capsys):
     import json
 
     import imageio.v2 as iio
@@ -247,6 +247,13 @@ def test_infer_on_a_video_writes_one_line_per_frame_and_an_annotated_video(train
     bare = [json.loads(line) for line in (tmp_path / "bare" / "results.jsonl").read_text().splitlines()]
     assert [{**b, "timings_ms": None} for b in bare] == [{**json.loads(a), "timings_ms": None} for a in lines]
     assert not (tmp_path / "bare" / "clip_annotated.mp4").exists()
+    # --max-frames: only the first frames, and no pictures claimed where none were written
+    capsys.readouterr()
+    assert cli_main(["infer", str(tmp_path / "clip.mp4"), "-o", str(tmp_path / "two"), "--lifter", str(checkpoint),
+                     "--fx", "1200", "--min-joint-score", "0.05", "--no-progress", "--no-video", "--max-frames", "2"]) == 0
+    two = [json.loads(line) for line in (tmp_path / "two" / "results.jsonl").read_text().splitlines()]
+    assert [{**t, "timings_ms": None} for t in two] == [{**b, "timings_ms": None} for b in bare[:2]]
+    assert capsys.readouterr().out.strip() == f"written: {tmp_path / 'two' / 'results.jsonl'}"
 
 
 def test_cascade_benchmarks_report_frames(trained, tmp_path):

@@ -144,6 +144,20 @@ def test_the_cascade_reports_a_face_only_person_as_skipped_with_a_head():
     assert near.head_only == [] and near.skipped_people[0].head is None
 
 
+def test_no_head_where_the_input_gates_refuse_the_camera_or_the_keypoints_rays():
+    """A head-only position passes the input gates the lifted people pass: no head from a camera
+    beyond max_intrinsics_px or from face keypoints beyond max_ray (it was placed at a plausible
+    depth thousands of kilometres to the side)."""
+    cascade = Pose3DEstimator(None, _Unused())
+    far_centre = Intrinsics(600.0, 600.0, 3e9, 239.5)
+    person = _face_person()
+    off_view = Person2D(person.keypoints + [5e7, 0.0], person.scores, person.box, person.score, COCO17, person.id)
+    for camera, people in ((far_centre, [person]), (CAMERA, [off_view])):
+        result = cascade.lift_people(people, camera, (640, 480))
+        assert result.head_only == [] and dict(result.skipped) == {"fewer than 5 observed joints": 1}, result
+    assert len(cascade.lift_people([person], CAMERA, (640, 480)).head_only) == 1
+
+
 def test_a_head_only_person_is_a_detection_of_its_own_class_with_its_depth_spread():
     result = Pose3DEstimator(None, _Unused()).lift_people([_face_person()], CAMERA, (640, 480))
     make = lambda type_name, **fields: SimpleNamespace(type=type_name, **fields)  # noqa: E731

@@ -74,7 +74,7 @@ def test_output_and_option_errors_come_before_the_models_and_name_the_file(photo
     assert "cannot write to the output folder" in fails(capsys, "infer", image, "-o", blocker / "out")
     assert "cannot write to the output folder" in fails(capsys, "infer", image, "-o", blocker)
     assert "--cx/--cy need --fx" in fails(capsys, "infer", image, "--cx", "100", "--cy", "50")
-    assert "--cx need --fx" in fails(capsys, "infer", image, "--cx", "100", "--fov", "60")
+    assert "--cx needs --fx" in fails(capsys, "infer", image, "--cx", "100", "--fov", "60")
     assert "--fx must be a finite number" in fails(capsys, "infer", image, "--fx", "inf")
     boxes = tmp_path / "boxes.json"
     boxes.write_text("{not json")
@@ -86,6 +86,24 @@ def test_output_and_option_errors_come_before_the_models_and_name_the_file(photo
     assert f"{description} is not readable YAML" in fails(capsys, "infer", image, "--pose2d", description)
     assert f"no boxes file at {tmp_path / 'missing.json'}" in fails(capsys, "infer", image, "--boxes",
                                                                       tmp_path / "missing.json")
+    # Boxes keyed by other names, or for a video, are errors before any model loads (no lifter at none.pt).
+    boxes.write_text(json.dumps({"other.jpg": [[0, 0, 10, 10]]}))
+    no_lifter = ["--lifter", tmp_path / "none.pt"]
+    assert "--boxes names no input image" in fails(capsys, "infer", image, "--boxes", boxes, *no_lifter)
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    assert "not videos" in fails(capsys, "infer", tmp_path / "clip.mp4", "--boxes", boxes, *no_lifter)
+    # Settings out of the range the node would refuse (a 7th face keypoint never comes: no head was ever located)
+    assert "--min-face-keypoints: cascade.min_face_keypoints must be in [3, 5], got 7" in fails(
+        capsys, "infer", image, "--min-face-keypoints", "7", *no_lifter)  # the option given, and the setting
+    assert "--max-second-looks: cascade.max_second_looks must be in [0, 20], got -1" in fails(
+        capsys, "infer", image, "--max-second-looks", "-1", *no_lifter)
+    assert "--max-frames must be at least 1" in fails(capsys, "infer", image, "--max-frames", "0", *no_lifter)
+    (tmp_path / "tracking.yaml").write_text("tracker: {max_speed_mps: 0}\n")
+    assert "tracker.max_speed_mps must be in [0.1, 20.0], got 0" in fails(
+        capsys, "infer", image, "--tracking-config", tmp_path / "tracking.yaml", *no_lifter)
+    (tmp_path / "tracking.yaml").write_text("tracker: {max_speed_mps: fast}\n")  # a TypeError traceback before
+    assert "tracker.max_speed_mps must be a number, got 'fast'" in fails(
+        capsys, "infer", image, "--tracking-config", tmp_path / "tracking.yaml", *no_lifter)
 
 
 def test_principal_point_outside_the_image_is_a_skip_with_a_reason():
@@ -138,3 +156,56 @@ def test_the_background_video_writer_keeps_every_frame_and_reports_encoder_error
         for frame in frames:  # raised by a later call at the latest
             bad.append_data(frame)
         bad.close()
+
+
+def test_photos_sharing_a_stem_keep_their_own_pictures(photos, tmp_path):
+    """x.jpg and x.png in one folder both wrote x_2d.png / x_3d.png: the second overwrote the first."""
+    folder = tmp_path / "same_stem"
+    folder.mkdir()
+    (folder / "x.jpg").write_bytes((photos / "a_good.jpg").read_bytes())
+    (folder / "x.png").write_bytes((photos / "c_good.png").read_bytes())
+    (folder / "y.png").write_bytes((photos / "c_good.png").read_bytes())
+    out = tmp_path / "out"
+    assert main(["infer", str(folder), "-o", str(out), *BACKEND]) == 0
+    assert list(json.loads((out / "results.json").read_text())) == ["x.jpg", "x.png", "y.png"]
+    assert sorted(p.name for p in out.glob("*.png")) == ["x.jpg_2d.png", "x.jpg_3d.png", "x.png_2d.png", "x.png_3d.png",
+                                                         "y_2d.png", "y_3d.png"]
+
+
+def test_max_frames_on_a_video_whose_header_gives_no_frame_count(tmp_path, monkeypatch, caplog):
+    """A header without a frame count (OpenCV reports 0) and --max-frames beyond the video's end:
+    no 'of the None frames its header announces' warning (a logging error: %d of None)."""
+    import cv2
+    import imageio.v2 as iio
+
+    from poselifter_core.camera import Intrinsics
+    from poselifter_core.cascade import CascadeResult
+    from poselifter_core.infer import run_video
+
+    rng = np.random.default_rng(0)
+    with iio.get_writer(tmp_path / "clip.mkv", fps=10, macro_block_size=1) as writer:
+        for _ in range(5):
+            writer.append_data(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+
+    opened = cv2.VideoCapture
+
+    class NoCount:  # the real capture, less its frame count
+        def __init__(self, path: str) -> None:
+            self.capture = opened(path)
+
+        def get(self, prop: int) -> float:
+            return 0.0 if prop == cv2.CAP_PROP_FRAME_COUNT else self.capture.get(prop)
+
+        def __getattr__(self, name: str):
+            return getattr(self.capture, name)
+
+    class Nobody:
+        def process(self, image, intrinsics, distortion=None):
+            return CascadeResult([], Intrinsics.from_fov(image.shape[1], image.shape[0], 60.0), True)
+
+    monkeypatch.setattr(cv2, "VideoCapture", NoCount)
+    with caplog.at_level(logging.WARNING):
+        lines = run_video(Nobody(), tmp_path / "clip.mkv", CameraSpec(), tmp_path / "out", progress=False,
+                          video=False, max_frames=20)
+    assert len(lines.read_text().splitlines()) == 5
+    assert "header announces" not in caplog.text, caplog.text

@@ -163,3 +163,24 @@ def test_the_shipped_int8_file_is_named_by_the_one_variant_rule():
     assert weights.int8_path is integrity.int8_path and weights.INT8_SUFFIX is integrity.INT8_SUFFIX
     assert integrity.LIFTER_ONNX_INT8 == integrity.int8_path(integrity.LIFTER_ONNX)
     assert integrity.LIFTER_ONNX_INT8.name == "poselifter_default.int8.onnx"
+
+
+def test_evaluate_runs_the_named_onnx_file_not_the_variant_beside_it(lifters, tmp_path, capsys):
+    """``evaluate`` takes .onnx exports beside checkpoints (it failed with 'invalid load key'), and
+    evaluates the file named: an fp32 export with an int8 variant beside it scores as its
+    checkpoint does, the variant only when named."""
+    import json
+
+    from poselifter_core import shipped
+
+    checkpoint, a, _ = lifters
+    data = tmp_path / "poses.npz"
+    shipped.check_set().subset(slice(0, 64)).save(data)
+    assert main(["evaluate", "--checkpoint", str(checkpoint), str(a), str(int8_path(a)), "--data", str(data),
+                 "--no-analytic-root", "--device", "cpu", "--output", str(tmp_path / "eval")]) == 0
+    overall = json.loads((tmp_path / "eval" / "results.json").read_text())["overall"]
+    folder = a.parent.name
+    assert list(overall) == [f"{folder}/a.pt", f"{folder}/a.onnx", f"{folder}/a.int8"]  # a.pt and a.onnx share a stem
+    pt, fp32, int8 = (overall[name]["MPJPE"] for name in overall)
+    assert fp32 == pytest.approx(pt, abs=0.01)
+    assert abs(int8 - fp32) > 0.01

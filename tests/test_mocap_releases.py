@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from poselifter_core.data.world_mocap import load_world_mocap
-from poselifter_core.mocap.convert import ConvertOptions, convert_file, load_clips
+from poselifter_core.mocap.convert import (
+    ConvertedClip,
+    ConvertOptions,
+    convert_file,
+    keep_each_recording_once,
+    load_clips,
+)
 from poselifter_core.mocap.splits import split_for_subject
 from poselifter_core.skeleton import H36M17
 
@@ -293,6 +299,42 @@ def test_merge_keeps_a_relabelled_recording_once_under_the_fuller_session(tmp_pa
     [record] = json.loads(merged.with_suffix(".json").read_text())["dropped_duplicates"]
     assert (record["clip"], record["subject"], record["kept"]) == ("cmu_91_01", "cmu_91", "cmu_105_01")
     np.testing.assert_array_equal(clips["cmu_105_01"].joints, load_clips(tmp_path / "short.npz")[0].joints)
+
+
+def test_merge_keeps_the_copies_its_inputs_dropped_on_record(tmp_path: Path) -> None:
+    """A copy dropped when one set was converted stays listed in dropped_duplicates of any merge of
+    that set (the merge wrote only the copies it dropped itself, so rebuild.sh's final sidecar lost
+    every copy a per-source convert had found)."""
+    both, other = tmp_path / "both", tmp_path / "other"
+    both.mkdir(), other.mkdir()
+    write_asf_amc(both / "91.asf", both / "91_01.amc", line_end="\r\n")
+    write_asf_amc(both / "105.asf", both / "105_01.amc", line_end="\n")
+    write_asf_amc(both / "105.asf", both / "105_02.amc", knee_deg=45.0, line_end="\n")
+    longer = [(name, d, 8.0 if name == "lfemur" else length) for name, d, length in HDM05_BONES]
+    write_asf_amc(other / "11.asf", other / "11_01.amc", knee_deg=60.0, bones=longer)
+    for folder in (both, other):
+        assert run_cli("convert", str(folder), "-o", str(tmp_path / f"{folder.name}.npz"), "--mapping", "cmu31_asf",
+                       "--clip-prefix", "cmu_", "--min-motion", "0", "--source", f"{folder.name}/repo@1") == 0
+    [converted] = json.loads((tmp_path / "both.json").read_text())["dropped_duplicates"]
+    assert (converted["clip"], converted["kept"]) == ("cmu_91_01", "cmu_105_01")
+    merged = tmp_path / "merged.npz"
+    assert run_cli("merge", str(tmp_path / "both.npz"), str(tmp_path / "other.npz"), "-o", str(merged)) == 0
+    assert {c.clip_id for c in load_clips(merged)} == {"cmu_105_01", "cmu_105_02", "cmu_11_01"}
+    assert json.loads(merged.with_suffix(".json").read_text()).get("dropped_duplicates") == [converted]
+
+
+def test_a_clip_sharing_the_id_of_a_dropped_copy_but_not_its_recording_stays() -> None:
+    """Two releases of trial 16_01 (different files: a choice for merge --keep-first, left alone) and
+    a relabelled copy of one of them under a fuller session: only that copy's release is dropped
+    (the other release of 16_01 was dropped with it, recorded as 'same recording')."""
+    def clip(clip_id: str, subject: str, digest: str) -> ConvertedClip:
+        return ConvertedClip(clip_id, np.zeros((1, 17, 3), np.float32), {"subject": subject, "motion_sha256": digest})
+
+    clips = [clip("cmu_16_01", "cmu_16", "a"), clip("cmu_16_01", "cmu_16", "b"), clip("cmu_20_01", "cmu_20", "a"),
+             clip("cmu_20_02", "cmu_20", "c"), clip("cmu_20_03", "cmu_20", "d")]
+    kept, dropped = keep_each_recording_once(clips)
+    assert [c.info["motion_sha256"] for c in kept] == ["b", "a", "c", "d"]
+    assert [(d.clip.clip_id, d.clip.info["motion_sha256"], d.kept) for d in dropped] == [("cmu_16_01", "a", "cmu_20_01")]
 
 
 def test_one_skeleton_in_two_splits_is_refused(tmp_path: Path) -> None:

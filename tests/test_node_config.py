@@ -60,3 +60,18 @@ def test_docs_list_every_parameter_as_live_or_read_only() -> None:
     table = (REPO / "docs" / "ros.md").read_text().split("| parameter | | default [range] |", 1)[1].split("\n\n", 1)[0]
     documented = dict(re.findall(r"^\| `([\w.]+)` \| (live|read-only) \|", table, flags=re.MULTILINE))
     assert documented == {spec.name: "live" if spec.live else "read-only" for spec in parameter_specs()}
+
+
+def test_docs_give_every_parameter_the_params_files_default_and_its_range() -> None:
+    """docs/ros.md's table: the default as config/pose3d.yaml has it and the range the node enforces."""
+    table = (REPO / "docs" / "ros.md").read_text().split("| parameter | | default [range] |", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `([\w.]+)` \| [\w-]+ \| `([^`]*)`(?: \[([^\]]*)\])?", table, flags=re.MULTILINE)
+    documented = {name: (default, bounds) for name, default, bounds in rows}
+    values = _flatten(yaml.safe_load(PARAMS_FILE.read_text())["/**"]["ros__parameters"])
+    for spec in parameter_specs():
+        default, bounds = documented[spec.name]
+        value = values[spec.name]
+        shown = float(default) if isinstance(value, float) else yaml.safe_load(default)  # 1e6 is no YAML float
+        assert shown == value, f"{spec.name}: docs/ros.md says {default}, config/pose3d.yaml {value!r}"
+        low_high = None if spec.low is None else (spec.low, spec.high)
+        assert (tuple(float(b) for b in bounds.split(",")) if bounds else None) == low_high, spec.name

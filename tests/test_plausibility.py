@@ -18,10 +18,11 @@ from poselifter_core.plausibility import (
     REASON_NOT_FINITE,
     REASON_RAY,
     PlausibilityConfig,
+    camera_implausible,
     cap_boxes,
     cap_people,
-    input_reasons,
     output_reasons,
+    ray_failures,
 )
 from poselifter_core.pose2d.base import Person2D, Pose2DEstimator
 from poselifter_core.skeleton import H36M17
@@ -70,10 +71,12 @@ def test_input_gate_rejects_joints_far_outside_any_view():
     nan_hidden[5] = np.inf  # an unobserved joint may hold anything
     valid = np.ones((4, 17), bool)
     valid[3, 5] = False
-    reasons = input_reasons(np.stack([uv, far, shifted, nan_hidden]), valid, k.as_array(), GATES)
-    assert reasons == [None, REASON_RAY, REASON_RAY, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        failed = ray_failures(np.stack([uv, far, shifted, nan_hidden]), valid, k.as_array(), GATES)
+    assert failed.tolist() == [False, True, True, False]
+    assert not camera_implausible(k.as_array(), GATES)
     huge_camera = Intrinsics(1e30, 1e30, 319.5, 239.5).as_array()  # finite, but not a camera (float32: inf)
-    assert input_reasons(uv[None] * 1e30, valid[:1], huge_camera, GATES) == [REASON_CAMERA]
+    assert camera_implausible(huge_camera, GATES)
 
 
 def test_output_gate_reasons():
@@ -131,6 +134,13 @@ def test_huge_finite_keypoints_are_skipped_not_lifted(cascade, change):
         bad[7] = np.finfo(np.float64).max
     result = cascade.lift_people([person(uv), person(bad)], k, (640, 480))
     assert len(result.people) == 1 and result.skipped == {REASON_RAY: 1}
+
+
+def test_implausible_camera_skips_everyone_under_its_reason(cascade):
+    uv, _ = projected()
+    huge_camera = Intrinsics(1e30, 1e30, 319.5, 239.5)
+    result = cascade.lift_people([person(uv), person(uv)], huge_camera, (640, 480))
+    assert not result.people and result.skipped == {REASON_CAMERA: 2}
 
 
 def test_top_down_boxes_are_capped_before_the_2d_stage():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from poselifter_core.pose2d.base import Person2D
-from poselifter_core.pose2d.layout import LayoutConversion, coco17_to_h36m17, to_h36m17
+from poselifter_core.pose2d.layout import HEAD_RATIO, LayoutConversion, coco17_to_h36m17, fit_head_ratio, to_h36m17
 from poselifter_core.skeleton import COCO17, H36M17
 
 # A hand-made frontal person (image x right, y down; the person's left is on image right).
@@ -142,3 +142,41 @@ def test_the_conversion_table_is_the_documented_formulas():
                 np.testing.assert_array_equal(valid[k], (joint_scores >= settings.min_score)
                                               & np.isfinite(points).all(axis=1))
                 np.testing.assert_allclose(out[k], points, rtol=1e-14, atol=1e-12)  # NaN where NaN
+
+
+def test_fit_head_ratio_is_the_rules_least_squares_ratio():
+    """fit_head_ratio recovers the ratio a crown was placed with, counts an off-line crown only along
+    the neck's line (so it is below the length ratio), weighs far and near poses alike and skips
+    poses without the three joints."""
+    rng = np.random.default_rng(5)
+    poses = rng.normal(0, 300, (50, 17, 3))
+    neck, thorax = poses[:, h("Neck/Nose")], poses[:, h("Thorax")]
+    poses[:, h("Head")] = neck + 0.71 * (neck - thorax)
+    assert fit_head_ratio(poses) == pytest.approx(0.71)
+    assert fit_head_ratio(poses[..., :2]) == pytest.approx(0.71)  # a projection keeps a ratio along a line
+    line = neck - thorax
+    side = np.cross(line, rng.normal(size=line.shape))
+    side *= 0.4 * np.linalg.norm(line, axis=-1, keepdims=True) / np.linalg.norm(side, axis=-1, keepdims=True)
+    tilted = poses.copy()
+    tilted[:, h("Head")] += side  # off the line: same component along it, longer
+    assert fit_head_ratio(tilted) == pytest.approx(0.71)
+    lengths = np.linalg.norm(tilted[:, h("Head")] - neck, axis=-1) / np.linalg.norm(line, axis=-1)
+    assert lengths.mean() > 0.8
+    # Scale per pose: one pose 1000x larger does not outweigh the rest.
+    mixed = poses.copy()
+    mixed[:, h("Head")] = neck + 0.9 * (neck - thorax)
+    mixed[1:, h("Head")] = poses[1:, h("Head")]
+    mixed[0] *= 1000.0
+    assert fit_head_ratio(mixed) == pytest.approx(0.71, abs=0.01)
+    broken = poses.copy()
+    broken[:10, h("Head")] = np.nan
+    broken[10:20, h("Thorax")] = broken[10:20, h("Neck/Nose")]
+    assert fit_head_ratio(broken) == pytest.approx(0.71)
+    with pytest.raises(ValueError, match="no pose"):
+        fit_head_ratio(broken[:20])
+
+
+def test_the_head_ratio_default_has_one_source():
+    from poselifter_core.cascade import CascadeConfig
+
+    assert LayoutConversion().head_ratio == HEAD_RATIO == CascadeConfig().head_ratio

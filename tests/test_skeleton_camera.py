@@ -65,9 +65,9 @@ def test_fov_intrinsics():
 
 
 @pytest.mark.parametrize("spec, message", [
-    (dict(fy=500.0), r"--fy need --fx"),
+    (dict(fy=500.0), r"--fy needs --fx"),
     (dict(cx=320.0, cy=240.0), r"--cx/--cy need --fx"),
-    (dict(hfov_deg=60.0, cy=240.0), r"--cy need --fx"),
+    (dict(hfov_deg=60.0, cy=240.0), r"--cy needs --fx"),
     (dict(fx=500.0, hfov_deg=60.0), "either --fx or --fov"),
 ])
 def test_camera_spec_rejects_partial_or_conflicting_values(spec, message):

@@ -1,4 +1,5 @@
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -118,6 +119,15 @@ def test_cli_help_and_evaluate(mocap_file, tmp_path, capsys):
     assert "| Method | MPJPE | PA-MPJPE | MRPE |" in out and "analytic root" in out and "root included" in out
     assert (tmp_path / "eval" / "results.json").exists()
     assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt"), "--config", str(tmp_path / "c.yaml")]) == 2
+    assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "run" / "checkpoint_best.pt"), "--config",
+                     str(tmp_path / "c.yaml"), "--depth-bins", "10"]) == 2  # ignored without --partial-bodies
+    assert "--depth-bins adds a table to --partial-bodies" in capsys.readouterr().err
+    # --depth-bins without a mocap test_data to render again, or negative: an error before the data, the lifters and
+    # the other tables are computed (it came after them)
+    for depth_bins, error in (("10", "--depth-bins renders the test poses again"), ("-1", "--depth-bins must be")):
+        assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt"), "--data", str(tmp_path / "no.npz"),
+                         "--partial-bodies", "--depth-bins", depth_bins]) == 2
+        assert error in capsys.readouterr().err
 
 
 def test_evaluate_partial_bodies_tables_old_and_new_side_by_side(mocap_file, tmp_path, capsys):
@@ -252,13 +262,70 @@ def test_layout_perturbations_apply_the_conversion_rules(mocap_file):
     from poselifter_core.skeleton import H36M17
 
     test = load_pose_set(DataSpec(kind="mocap", path=str(mocap_file), views=1, every=8))
-    variants = layout_perturbations(test, head_ratio=0.5, hip_scales=(2.0,))
-    exact, head_rule, wide = variants.values()
+    variants = layout_perturbations(test, head_ratios=(0.5, 0.9), hip_scales=(2.0,))
+    assert list(variants) == ["exact training joints", "Head from the COCO rule (ratio 0.5)",
+                              "Head from the COCO rule (ratio 0.9)", "Head rule (0.5) + hips 2x wider"]
+    exact, head_rule, head_rule_09, wide = variants.values()
     assert np.array_equal(exact, test.keypoints_2d.astype(np.float64))
     h, n, t = H36M17.index("Head"), H36M17.index("Neck/Nose"), H36M17.index("Thorax")
     assert np.allclose(head_rule[:, h], exact[:, n] + 0.5 * (exact[:, n] - exact[:, t]))
+    assert np.allclose(head_rule_09[:, h], exact[:, n] + 0.9 * (exact[:, n] - exact[:, t]))
     lhip, rhip = H36M17.index("LHip"), H36M17.index("RHip")
+    assert np.allclose(wide[:, h], head_rule[:, h])  # the hip rows carry the first ratio's crown
     assert np.allclose(wide[:, lhip] - exact[:, 0], 2.0 * (exact[:, lhip] - exact[:, 0]))
     assert np.allclose(wide[:, rhip] - exact[:, 0], 2.0 * (exact[:, rhip] - exact[:, 0]))
     others = [j for j in range(17) if j not in (h, lhip, rhip)]
     assert np.array_equal(wide[:, others], exact[:, others])
+    # Given 2D (e.g. noisy) is what the rules start from; the test set's own 2D is left alone.
+    shifted = test.keypoints_2d + 7.0
+    moved = layout_perturbations(test, head_ratios=(0.5,), hip_scales=(), keypoints=shifted)
+    assert np.allclose(moved["exact training joints"], shifted)
+    assert np.allclose(moved["Head from the COCO rule (ratio 0.5)"][:, h], head_rule[:, h] + 7.0)
+    with pytest.raises(ValueError, match="at least one head ratio"):
+        layout_perturbations(test, head_ratios=())
+
+
+def test_mismatch_experiment_on_validation_with_chosen_ratios_and_noise(mocap_file, tmp_path, capsys):
+    from runtime_fixtures import write_checkpoint
+
+    config = tiny_config(mocap_file, tmp_path / "run", epochs=1)
+    save_yaml(config, tmp_path / "c.yaml")
+    checkpoint = write_checkpoint(tmp_path / "lifter.pt")
+    common = ["experiment", "mismatch", "--config", str(tmp_path / "c.yaml"), "--checkpoint", str(checkpoint)]
+    assert cli_main([*common, "--data", "val", "--head-ratio", "0.7", "0.85", "--output", str(tmp_path / "val")]) == 0
+    report = (tmp_path / "val" / "mismatch.md").read_text()
+    assert report.startswith("Val samples: ") and "exact projected 2D" in report
+    assert "(ratio 0.7) |" in report and "(ratio 0.85) |" in report and "Head rule (0.7) + hips 1.25x wider" in report
+    assert "least-squares ratio on this data's 2D" in report
+    assert cli_main([*common, "--input-noise", "mixture", "--output", str(tmp_path / "test")]) == 0
+    report = (tmp_path / "test" / "mismatch.md").read_text()
+    assert report.startswith("Test samples: ") and "mixture noise (seed 0)" in report
+    assert "(ratio 0.85) |" in report  # the default: cascade.head_ratio's
+    rows = json.loads((tmp_path / "test" / "mismatch.json").read_text())["rows"]
+    assert rows["exact training joints"] != rows["Head from the COCO rule (ratio 0.85)"]
+    config.val_data = None
+    save_yaml(config, tmp_path / "no_val.yaml")
+    assert cli_main(["experiment", "mismatch", "--config", str(tmp_path / "no_val.yaml"), "--data", "val",
+                     "--output", str(tmp_path / "x")]) == 2
+    assert "mismatch --data val: the config has no val_data" in capsys.readouterr().err
+
+
+def test_evaluate_names_every_lifter_even_in_folders_of_the_same_name(tmp_path):
+    """runs/a/best/lifter.pt and runs/b/best/lifter.pt were both 'best/lifter.pt': one dict entry,
+    so only the second was evaluated, silently; a.pt beside a.onnx keeps its short names."""
+    import torch
+
+    from poselifter_core.cli.evaluate import load_lifters
+
+    from runtime_fixtures import write_checkpoint
+
+    for run in ("a", "b"):
+        (tmp_path / run / "best").mkdir(parents=True)
+        write_checkpoint(tmp_path / run / "best" / "lifter.pt", width=8, seed=ord(run))
+    paths = [str(tmp_path / run / "best" / "lifter.pt") for run in ("a", "b")]
+    lifters = load_lifters(paths, torch.device("cpu"))
+    assert len(lifters) == 2 and len(set(map(id, lifters.values()))) == 2, list(lifters)
+    assert all(name.endswith("best/lifter.pt") for name in lifters)
+    (tmp_path / "c").mkdir()
+    write_checkpoint(tmp_path / "c" / "x.pt", width=8)
+    assert list(load_lifters([str(tmp_path / "c" / "x.pt")], torch.device("cpu"))) == ["c/x"]

@@ -76,3 +76,57 @@ def test_top_view_shows_people_as_far_as_the_lifter_places_them():
     view = draw_top_view(CascadeResult([person], Intrinsics(100.0, 100.0, 80.0, 60.0), False), 240)
     y = round(240 - 10 - far * (240 - 20) / RigConfig().distance_m[1])
     assert 0 < y < 240 and tuple(view[y, 120]) == tuple(round(255 * c) for c in person_colour("t1", 0))
+
+
+def test_top_view_marks_people_beyond_its_range_at_the_far_edge():
+    """The gates accept people up to 60 m; one at 30 m was drawn off the picture (nothing visible)."""
+    from dataclasses import replace
+
+    from poselifter_core.viz.poses import draw_top_view
+
+    depth = 1.5 * RigConfig().distance_m[1]
+    person = replace(_person(np.ones(17, bool)), root_m=np.array([0.0, 0.0, depth]),
+                     joints_m=_person(np.ones(17, bool)).relative_m + [0.0, 0.0, depth], track_id="t2")
+    empty = draw_top_view(CascadeResult([], Intrinsics(100.0, 100.0, 80.0, 60.0), False), 240)
+    view = draw_top_view(CascadeResult([person], Intrinsics(100.0, 100.0, 80.0, 60.0), False), 240)
+    colour = np.array([round(255 * c) for c in person_colour("t2", 0)])
+    changed = np.argwhere((view != empty).any(axis=2))
+    assert len(changed) and changed[:, 0].max() < 30  # only near the far (top) edge
+    assert (np.abs(view.astype(int) - colour).sum(axis=2) == 0).any()
+
+
+def test_top_view_marks_people_beyond_its_range_on_a_wide_bearing_inside_the_picture():
+    """A person beyond the view's depth at a bearing wider than the square view (39 degrees off
+    the axis, in a 90-degree camera) is marked where their bearing leaves the view, at its side
+    edge: at the far edge the ring and its label were off the picture (nothing drawn)."""
+    from dataclasses import replace
+
+    from poselifter_core.viz.poses import draw_top_view
+
+    depth = 1.5 * RigConfig().distance_m[1]
+    for side in (1.0, -1.0):
+        root = np.array([side * 0.8 * depth, 0.0, depth])
+        person = replace(_person(np.ones(17, bool)), root_m=root, joints_m=_person(np.ones(17, bool)).relative_m + root,
+                         track_id="t4")
+        empty = draw_top_view(CascadeResult([], Intrinsics(100.0, 100.0, 80.0, 60.0), False), 240)
+        view = draw_top_view(CascadeResult([person], Intrinsics(100.0, 100.0, 80.0, 60.0), False), 240)
+        colour = np.array([round(255 * c) for c in person_colour("t4", 0)])
+        exact = np.argwhere((np.abs(view.astype(int) - colour).sum(axis=2) == 0))
+        assert len(exact), side  # the ring is in the picture ...
+        assert ((exact[:, 1] > 120) == (side > 0)).all()  # ... on the person's side
+        changed = np.argwhere((view != empty).any(axis=2))
+        assert (changed[:, 0] < 120).all()  # in the far half (nothing drawn at the camera)
+
+
+def test_top_view_marks_a_head_only_person_beyond_its_range():
+    """A head located at 30-45 m (the gates accept heads up to 60 m) was drawn wholly off the view;
+    it is a grey ring where its bearing leaves the view."""
+    from poselifter_core.viz.poses import draw_top_view
+
+    depth = 1.8 * RigConfig().distance_m[1]
+    head = HeadLocation(np.array([0.2 * depth, 0.0, depth]), (0.8 * depth, 1.25 * depth), 0.18, 5)
+    skipped = SkippedPerson(np.array([40.0, 30.0, 100.0, 110.0]), 0.28, "fewer than 5 observed joints", "", head)
+    result = CascadeResult([], Intrinsics(100.0, 100.0, 80.0, 60.0), False, skipped_people=[skipped])
+    empty = draw_top_view(CascadeResult([], result.intrinsics, False), 240)
+    changed = np.argwhere((draw_top_view(result, 240) != empty).any(axis=2))
+    assert len(changed) and changed[:, 0].max() < 30 and (changed[:, 1] > 120).all()  # at the far edge, right

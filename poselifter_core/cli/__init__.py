@@ -49,6 +49,35 @@ def command_help(command: str) -> str:
     raise ValueError(f"{path.name}: no add_parser({command!r}, help='...') call")
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Ends an option's help with its default, unless the help already says it or there is none
+    to state (no value, a flag, a positional argument)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (not action.option_strings or action.nargs == 0 or default in (None, argparse.SUPPRESS, [])
+                or "default" in text.lower()):
+            return action.help
+        shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else str(default) or "''"
+        return f"{text} (default: {shown.replace('%', '%%')})"
+
+
+class RawDescriptionDefaultsHelpFormatter(DefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """:class:`DefaultsHelpFormatter` for a parser whose description is laid out by hand."""
+
+
+def state_defaults(parser: argparse.ArgumentParser) -> None:
+    """Give ``parser`` and its sub-commands' parsers the :class:`DefaultsHelpFormatter` (keeping a
+    hand-made description layout)."""
+    raw = issubclass(parser.formatter_class, argparse.RawDescriptionHelpFormatter)
+    parser.formatter_class = RawDescriptionDefaultsHelpFormatter if raw else DefaultsHelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                state_defaults(subparser)
+
+
 def requested_command(argv: list[str]) -> str | None:
     """The command named in ``argv`` (the first argument that is not an option), if it is one."""
     first = next((arg for arg in argv if not arg.startswith("-")), None)
@@ -72,6 +101,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             importlib.import_module(f"{__name__}.{_module(name)}").register(subparsers)
         else:
             subparsers.add_parser(name, help=command_help(name))
+    state_defaults(parser)
     return parser
 
 

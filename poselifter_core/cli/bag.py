@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict, fields, replace
+import textwrap
+from dataclasses import asdict, fields, is_dataclass, replace
 
 from ..infer import build_cascade
 from ..rosmsg.bag import (
@@ -25,9 +26,10 @@ DESCRIPTION = """\
 Process a rosbag2 bag (a folder with metadata.yaml, or a bare .mcap or .db3 file) as the
 pose3d node would, without a ROS install: the same timestamp synchronizer, CameraInfo checks
 and cascade, with the raw images' lens distortion (CameraInfo D) undone on the 2D keypoints
-before lifting (frame.undistort). Writes a new bag with poselifter_msgs/msg/Skeleton3DArray on /pose3d/skeletons and
-visualization_msgs/msg/MarkerArray on /pose3d/markers, stamped with each image's stamp and
-frame_id, for 'ros2 bag play', RViz or Foxglove. Add --copy-inputs to replay the images with them.
+before lifting (frame.undistort). Writes a new bag with poselifter_msgs/msg/Skeleton3DArray on
+/pose3d/skeletons and visualization_msgs/msg/MarkerArray on /pose3d/markers, stamped with each
+image's stamp and frame_id, for 'ros2 bag play', RViz or Foxglove. Add --copy-inputs to replay
+the images with them.
 
 Modes (--mode):
   bottom_up  image (sensor_msgs/Image or CompressedImage) + CameraInfo; MoveNet finds the people
@@ -37,29 +39,44 @@ An input topic option left out is found by message type when the bag has exactly
 that type. Without a valid CameraInfo, frames are skipped (--set frame.require_camera_info=false
 assumes cascade.default_hfov_deg and flags the skeletons metric_depth=false).
 
-Every setting is in a YAML config (--config) and --set key=value: frame.* (mode, undistort,
-use_projection, require_camera_info, detection_class_ids, min_detection_score, sync_slop_s,
-sync_queue_size), cascade.* (min_person_score, min_joint_score, min_valid_joints,
-default_hfov_deg, second_look, locate_heads), topics.*, lifter, pose2d, backend, storage, copy_inputs,
-marker_lifetime_s, joint_frames. --tf-topic /tf also writes the people's TF body frames
-(REP-155 body_<id>). The options below override both. At the end, a summary: frames processed
-and skipped (by reason), people lifted and skipped (and of those, located by their head only:
-not written to the bag), CameraInfos rejected, synchronizer counts."""
+{settings}"""
+SETTINGS_END = ("--tf-topic /tf also writes the people's TF body frames (REP-155 body_<id>). The options below "
+                "override both. At the end, a summary: frames processed and skipped (by reason), people lifted and "
+                "skipped (and of those, located by their head only: not written to the bag), second looks (run, "
+                "passed, failed, over the limit), CameraInfos rejected, synchronizer counts.")
+
+
+def _keys(config: object) -> str:
+    """The field names of a config dataclass instance, ``name.*`` for a nested one."""
+    return ", ".join(f.name + (".*" if is_dataclass(getattr(config, f.name)) else "") for f in fields(config))
+
+
+def settings_paragraph() -> str:
+    """What ``--config`` and ``--set`` reach, read from :class:`BagConfig` so that no key is left out."""
+    config = BagConfig()
+    nested = [f.name for f in fields(config) if is_dataclass(getattr(config, f.name))]
+    plain = [f.name for f in fields(config) if f.name not in nested]
+    return textwrap.fill("Every setting is in a YAML config (--config) and --set key=value: "
+                         + ", ".join(f"{name}.* ({_keys(getattr(config, name))})" for name in nested)
+                         + ", and " + ", ".join(plain) + ". " + SETTINGS_END, width=95)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bag", help="rosbag2 bag (MCAP or sqlite3) -> bag of Skeleton3DArray + MarkerArray, no ROS needed",
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=DESCRIPTION.format(settings=settings_paragraph()), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("input", metavar="IN", help="input bag: folder, .mcap or .db3 file")
     parser.add_argument("output", metavar="OUT", help="output bag folder (must not exist)")
     parser.add_argument("--mode", choices=MODES, help="input mode (default bottom_up)")
     outputs = {"skeletons": f"output {SKELETONS_TYPE} topic", "markers": f"output {MARKERS_TYPE} topic ('': none)",
                "tf": f"output {TF_TYPE} topic of the TF body frames, e.g. /tf ('': none)"}
     for name, default in asdict(BagTopics()).items():
-        what = outputs[name] if name in outputs else f"input {' or '.join(STREAM_TYPES[name])} topic"
+        if name in outputs:
+            what, fallback = outputs[name], "none"
+        else:
+            what, fallback = f"input {' or '.join(STREAM_TYPES[name])} topic", "the one of that type in the bag"
         parser.add_argument(f"--{name.replace('_', '-')}-topic", dest=f"{name}_topic", metavar="TOPIC",
-                            help=f"{what} (default: {default or 'the one of that type in the bag'})")
+                            help=f"{what} (default: {default or fallback})")
     parser.add_argument("--storage", choices=sorted(STORAGES), help="output storage (default: the input's)")
     parser.add_argument("--copy-inputs", action="store_true", default=None,
                         help="also copy the input topics into the output bag")
@@ -68,7 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                          "keypoint-model .yaml (default: the shipped MoveNet)")
     parser.add_argument("--backend", choices=BACKEND_SETTINGS,
                         help="inference backend (default auto: TensorRT on an NVIDIA GPU, else ONNX Runtime)")
-    add_config_arguments(parser, required=False, config_help="bag processing YAML (keys: see above)")
+    add_config_arguments(parser, required=False, config_help="bag processing YAML (keys: see above)",
+                         set_example="--set cascade.min_valid_joints=7 --set 'frame.detection_class_ids=[person]'")
     add_threads_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

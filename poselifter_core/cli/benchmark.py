@@ -21,8 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--widths", nargs="+", type=int, default=None,
                         help=f"lifter widths (default: 1024 4096 eager; {LifterConfig().width} with --backends)")
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 64, 1024], help="eager batch sizes")
-    parser.add_argument("--train-batch", type=int, default=64)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--train-batch", type=int, default=64, help="batch size of the training samples/s column")
+    parser.add_argument("--device", default="cpu", help="device of the eager benchmark: auto | cpu | cuda")
     cascade = parser.add_argument_group("cascade benchmark (image -> 3D per frame)")
     cascade.add_argument("--cascade", metavar="PHOTO_OR_VIDEO",
                          help="time the whole cascade: on a photo of one person, 640x480 frames tiling 1, 3 and 6 "
@@ -54,8 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     backends = parser.add_argument_group("per-backend benchmark")
     backends.add_argument("--backends", nargs="+", choices=BACKEND_SETTINGS, default=None,
                           help="e.g. --backends torch onnxruntime tensorrt")
-    backends.add_argument("--latency-batches", nargs="+", type=int, default=[1, 8, 64])
-    backends.add_argument("--throughput-batch", type=int, default=1024)
+    backends.add_argument("--latency-batches", nargs="+", type=int, default=[1, 8, 64],
+                          help="batch sizes timed for latency (also those of --lifter-files)")
+    backends.add_argument("--throughput-batch", type=int, default=1024, help="batch size of the poses/s column")
     backends.add_argument("--repeats", type=int, default=200, help="timed runs per latency (a tenth for throughput)")
     backends.add_argument("--threads", type=int, default=None,
                           help="threads of every library measured (ONNX Runtime, torch, the BLAS ceiling); "
@@ -77,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                     "samples of the default model, and what EM recovers")
     fit.add_argument("--samples", type=int, default=1_000_000, help="error samples per joint")
     fit.add_argument("--repeats", type=int, default=3, help="timed repetitions (the best is reported)")
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--seed", type=int, default=0, help="seed of the samples")
     fit.set_defaults(func=run_error_model_fit)
 
 

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("onnx", help="ONNX model (poselifter export)")
     parser.add_argument("--cache-dir", help="engine cache directory (default: $POSELIFTER_ENGINE_CACHE, else "
                         "~/.cache/poselifter/engines: where infer, the ROS node and bag look)")
-    parser.add_argument("--precision", choices=PRECISIONS, default="fp16")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp16", help="precision of the engine")
     parser.add_argument("--max-batch", type=int, default=64, help="largest batch (people per call) of the profile")
     parser.add_argument("--opt-batch", type=int, default=None, help="batch the profile is tuned for (default: max)")
     parser.set_defaults(func=run)

@@ -16,10 +16,12 @@ T = TypeVar("T")
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, required: bool = True,
-                         config_help: str = "training/evaluation YAML (see config/*.yaml)") -> None:
+                         config_help: str = "training/evaluation YAML (see config/*.yaml)",
+                         set_example: str = "--set optim.epochs=5 --set lifter.width=512") -> None:
+    """``--config`` and ``--set``; ``set_example`` must name keys of the command's own config."""
     parser.add_argument("--config", required=required, help=config_help)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. --set optim.epochs=5 --set lifter.width=512 (repeatable)")
+                        help=f"override a config value, e.g. {set_example} (repeatable)")
 
 
 def load_config(cls: type[T], args: argparse.Namespace) -> T:

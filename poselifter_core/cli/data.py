@@ -2,12 +2,13 @@
 
 * ``convert SRC... -o out.npz``: BVH / ASF+AMC files or folders -> one npz + JSON sidecar.
 * ``merge A.npz B.npz... -o out.npz``: join converted sets (clip ids must be unique).
+* ``info SET.npz``: the per-source table (subjects, clips, frames, hours, licence) and split sizes.
+* ``coverage OLD.npz NEW.npz -o fig.png``: pose-coverage picture of two sets.
 
 ``convert`` and ``merge`` keep each recording once: a clip whose source file (line endings aside)
 another clip under another id also holds is dropped, printed and listed in the sidecar's
-``dropped_duplicates`` (which copy stays: :func:`poselifter_core.mocap.identity.copies_to_drop`).
-* ``info SET.npz``: the per-source table (subjects, clips, frames, hours, licence) and split sizes.
-* ``coverage OLD.npz NEW.npz -o fig.png``: pose-coverage picture of two sets.
+``dropped_duplicates`` (which copy stays: :func:`poselifter_core.mocap.identity.copies_to_drop`);
+``merge`` keeps its inputs' ``dropped_duplicates`` there too.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from ..mocap.convert import (
     find_sources,
     keep_each_recording_once,
     load_clips,
+    load_dropped,
     merge_clips,
     save_clips,
 )
@@ -84,13 +86,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                             "A recording held under several clip ids (the same source file, line "
                                             "endings aside, e.g. one trial relabelled as another subject) is kept "
                                             "once: under the subject with the most clips; the dropped copies are "
-                                            "printed and listed in the sidecar's dropped_duplicates.")
+                                            "printed and listed in the sidecar's dropped_duplicates, after those "
+                                            "the inputs' sidecars list.")
     merge.add_argument("inputs", nargs="+", metavar="SET.npz")
     merge.add_argument("--keep-first", action="store_true",
                        help="a clip id found in several sets is kept from the first set listed and dropped "
                             "from the others (list the preferred release first); the dropped ids are printed")
-    merge.add_argument("-o", "--output", required=True)
-    merge.add_argument("--dtype", choices=("float32", "float16"), default="float32")
+    merge.add_argument("-o", "--output", required=True, help="output .npz (a .json sidecar is written beside it)")
+    merge.add_argument("--dtype", choices=("float32", "float16"), default="float32", help="coordinate type of the output")
     merge.add_argument("--round-mm", type=float, default=None, metavar="MM",
                        help="round coordinates to multiples of MM (0.125: a third smaller file, error <= 0.0625 mm)")
     merge.set_defaults(func=run_merge)
@@ -105,7 +108,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     coverage.add_argument("old", metavar="OLD.npz")
     coverage.add_argument("new", metavar="NEW.npz")
     coverage.add_argument("-o", "--output", required=True, help="output .png")
-    coverage.add_argument("--labels", nargs=2, default=("old", "new"), metavar=("OLD", "NEW"))
+    coverage.add_argument("--labels", nargs=2, default=("old", "new"), metavar=("OLD", "NEW"),
+                          help="names of the two sets in the figure")
     coverage.set_defaults(func=run_coverage)
 
 
@@ -155,7 +159,8 @@ def run_merge(args: argparse.Namespace) -> int:
     clips, dropped = merge_clips([load_clips(path) for path in args.inputs], keep_first=args.keep_first)
     for duplicate in dropped:
         print(duplicate)
-    save_clips(args.output, clips, args.dtype, round_mm=args.round_mm, dropped=dropped)
+    earlier = [record for path in args.inputs for record in load_dropped(path)]  # dropped when the inputs were made
+    save_clips(args.output, clips, args.dtype, round_mm=args.round_mm, dropped=[*earlier, *dropped])
     print(f"wrote {args.output}: {len(clips)} clips, {sum(len(c.joints) for c in clips)} frames")
     return 0
 

@@ -32,17 +32,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "fragments, occlusions bridged); with --video, the stability of tracks in a real video (no ground "
             "truth). Writes results.md and results.json to --output."))
     add_config_arguments(parser, required=False, config_help="SequenceEvalConfig YAML (mocap, split, fps, cameras, "
-                         "camera, noise, crossing_duration_s, seed, tracking)")
+                         "camera, noise, crossing_duration_s, seed, tracking)",
+                         set_example="--set 'fps=[10,30]' --set split=val")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=["clips", "crossing"],
-                        help="what to evaluate (default: clips crossing; video needs --video)")
+                        help="what to evaluate (default: clips crossing, and video when --video is given)")
     parser.add_argument("--video", help="a video for the 'video' part (e.g. OpenCV's vtest.avi)")
     parser.add_argument("--fov", type=float, default=60.0, metavar="DEG", help="the video's horizontal field of view")
     parser.add_argument("--tracking-config", metavar="YAML", help="tracker and filter settings (config/tracking.yaml)")
     parser.add_argument("--error-model", help="2D error model YAML for the noise (default: the shipped one)")
     parser.add_argument("--lifter", help="lifter checkpoint or ONNX file (default: the shipped model)")
-    parser.add_argument("--backend", default="auto", choices=BACKEND_SETTINGS)
+    parser.add_argument("--backend", default="auto", choices=BACKEND_SETTINGS, help="inference backend of the lifter "
+                        "(and of the 2D model for --video)")
     parser.add_argument("--output", default="runs/evaluate_sequence", help="folder for results.md / results.json")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 

@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "it also checks the variant's accuracy on the check set and records it with its SHA-256.")
     parser.add_argument("checkpoint", help="lifter or 2D-estimator checkpoint (.pt); with --int8 also a lifter .onnx")
     parser.add_argument("-o", "--output", help="ONNX file to write (needed for a checkpoint)")
-    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET)
+    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help="ONNX opset version")
     parser.add_argument("--tolerance", type=float, default=None,
                         help=f"largest accepted max abs error over the outputs (default: {DEFAULT_TOLERANCE:g} for a "
                              f"lifter's raw output, {DEFAULT_POSE2D_TOLERANCE:g} for a 2D estimator's heatmaps and "

@@ -7,9 +7,10 @@ from dataclasses import replace
 from ..cascade import CascadeConfig
 from ..config import load_yaml
 from ..distortion import DISTORTION_MODELS, Distortion
-from ..infer import CameraSpec, build_cascade, check_source, load_boxes, prepare_output, run
+from ..infer import VIDEO_SUFFIXES, CameraSpec, build_cascade, check_boxes, check_source, prepare_output, run
 from ..lifter.weights import LIFTER_WEIGHTS
 from ..runtime.factory import BACKEND_SETTINGS
+from ..settings import check_settings
 from ..tracking import TrackingConfig
 from .common import add_threads_argument, apply_threads_argument
 
@@ -40,7 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "rational_polynomial k1 k2 p1 p2 k3 k4 k5 k6, equidistant k1 k2 k3 k4")
     parser.add_argument("--dist-model", default="plumb_bob", choices=DISTORTION_MODELS,
                         help="distortion model of --dist (CameraInfo distortion_model)")
-    parser.add_argument("--boxes", help="JSON person boxes: {image name: [[x1, y1, x2, y2], ...]} (top-down mode)")
+    parser.add_argument("--boxes", help="JSON person boxes, {image file name: [[x1, y1, x2, y2], ...]} or one list for "
+                                        "every image: top-down mode for images and folders (an image the mapping does "
+                                        "not name is processed bottom-up by MoveNet, or skipped with its error by a "
+                                        "top-down-only --pose2d)")
     parser.add_argument("--lifter", help="lifter checkpoint (.pt) or ONNX export (.onnx) (default: the shipped model)")
     parser.add_argument("--pose2d", "--movenet", dest="pose2d",
                         help="2D model (default: the shipped MoveNet): a MoveNet ONNX file, a 'poselifter train-2d' "
@@ -62,6 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="skip people with fewer observed shoulders and hips than this (of 4)")
     parser.add_argument("--no-second-look", action="store_true",
                         help="bottom-up: no second, top-down look at the box of a person with too few joints")
+    parser.add_argument("--max-second-looks", type=int, default=defaults.max_second_looks, metavar="N",
+                        help="bottom-up: second looks per frame at most, the best-scored people first (each one "
+                             "more 2D run)")
     parser.add_argument("--no-locate-heads", action="store_true",
                         help="do not locate the head of people too incomplete to lift (skipped_people[].head)")
     parser.add_argument("--min-face-keypoints", type=int, default=defaults.min_face_keypoints,
@@ -73,6 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="lifter weights on ONNX Runtime's CPU: auto runs the int8-weight variant beside the "
                              "lifter's ONNX file when there is one (the shipped lifter has one), fp32 never, int8 "
                              "requires it; GPU backends run fp32")
+    parser.add_argument("--max-frames", type=int, metavar="N",
+                        help="video input: process only the first N frames (default: all)")
     parser.add_argument("--no-video", action="store_true",
                         help="video input: write only results.jsonl, not the annotated copy (saves its encoding)")
     parser.add_argument("--tracking-config", metavar="YAML",
@@ -80,13 +89,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-tracking", action="store_true", help="videos: no track ids, no temporal filtering")
     parser.add_argument("--no-filter", action="store_true",
                         help="videos: track ids but the per-frame poses (no temporal filtering)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=execute)
 
 
 def tracking_config(args: argparse.Namespace) -> TrackingConfig:
-    """--tracking-config, then --no-tracking / --no-filter on top."""
+    """--tracking-config (its values within the node's ranges), then --no-tracking / --no-filter on top."""
     config = load_yaml(TrackingConfig, args.tracking_config) if args.tracking_config else TrackingConfig()
+    check_settings(config)
     if args.no_filter:
         config = replace(config, filter=replace(config.filter, enabled=False))
     return replace(config, enabled=False) if args.no_tracking else config
@@ -96,18 +106,27 @@ def execute(args: argparse.Namespace) -> int:
     distortion = Distortion(args.dist_model, tuple(args.dist)) if args.dist else None
     camera = CameraSpec(args.fx, args.fy, args.cx, args.cy, args.fov, distortion)
     apply_threads_argument(args)
-    check_source(args.source)
+    source = check_source(args.source)
     if args.boxes:
-        load_boxes(args.boxes)  # a broken file is an error before the models load, not after
-    prepare_output(args.output)
-    tracking = tracking_config(args)
+        check_boxes(args.boxes, source)  # a broken or mismatched file is an error before the models load
     config = CascadeConfig(min_person_score=args.min_person_score, min_joint_score=args.min_joint_score,
                            min_valid_joints=args.min_valid_joints, min_torso_joints=args.min_torso_joints,
                            pose2d_size=args.pose2d_size, lifter_weights=args.lifter_weights,
-                           second_look=not args.no_second_look, locate_heads=not args.no_locate_heads,
+                           second_look=not args.no_second_look, max_second_looks=args.max_second_looks,
+                           locate_heads=not args.no_locate_heads,
                            min_face_keypoints=args.min_face_keypoints)
+    try:  # each cascade.* setting set here has the option --<its name>
+        check_settings(config, "cascade.")
+    except ValueError as error:  # --min-face-keypoints 7: "--min-face-keypoints: cascade.min_face_keypoints must be ..."
+        option = "--" + str(error).split()[0].removeprefix("cascade.").replace("_", "-")
+        raise ValueError(f"{option}: {error}") from None
+    if args.max_frames is not None and args.max_frames < 1:
+        raise ValueError(f"--max-frames must be at least 1, got {args.max_frames}")
+    prepare_output(args.output)
+    tracking = tracking_config(args)
     cascade = build_cascade(args.lifter, args.pose2d, config, args.backend)
-    out = run(args.source, cascade, camera, args.output, args.boxes, progress=not args.no_progress,
-              video=not args.no_video, tracking=tracking)
-    print(f"written: {out} and pictures in {args.output}")
+    out = run(source, cascade, camera, args.output, args.boxes, progress=not args.no_progress,
+              video=not args.no_video, tracking=tracking, max_frames=args.max_frames)
+    pictures = not (args.no_video and source.suffix.lower() in VIDEO_SUFFIXES)
+    print(f"written: {out}" + (f" and pictures in {args.output}" if pictures else ""))
     return 0

@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "colour augmentation). Writes checkpoint.pt and history.json to output_dir; the "
             "checkpoint loads with IntegralPoseEstimator.from_checkpoint. Uses CUDA when present."
         ))
-    add_config_arguments(parser)
+    add_config_arguments(parser, config_help="2D training YAML (see config/train_2d_example.yaml)",
+                         set_example="--set data.root=/data/my_people --set optim.epochs=10")
     parser.add_argument("--output-dir", help="override output_dir of the config")
     parser.set_defaults(func=run)
 

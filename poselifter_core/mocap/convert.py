@@ -291,14 +291,16 @@ def keep_each_recording_once(clips: list[ConvertedClip]) -> tuple[list[Converted
     if unchecked:
         log.warning("%d of %d clips carry no %s (converted before digests were recorded): not checked for "
                     "duplicate recordings", unchecked, len(clips), MOTION_DIGEST)
-    return [c for c in clips if c.clip_id not in drop], [DroppedClip(c, *drop[c.clip_id]) for c in clips if c.clip_id in drop]
+    return ([c for i, c in enumerate(clips) if i not in drop],
+            [DroppedClip(c, *drop[i]) for i, c in enumerate(clips) if i in drop])
 
 
 def save_clips(path: str | Path, clips: list[ConvertedClip], dtype: str = "float32",
-               description: str = "", round_mm: float | None = None, dropped: Sequence[DroppedClip] = ()) -> None:
+               description: str = "", round_mm: float | None = None,
+               dropped: Sequence[DroppedClip | dict[str, Any]] = ()) -> None:
     """Write ``<path>.npz`` (compressed) and its ``.json`` sidecar; clip ids must be unique and no
     skeleton file may sit in two splits (:func:`.identity.check_skeleton_splits`). ``dropped`` is
-    recorded in the sidecar's ``dropped_duplicates``.
+    recorded in the sidecar's ``dropped_duplicates`` (a dict: a record as :func:`load_dropped` reads it).
 
     ``round_mm`` rounds every coordinate to a multiple of it. A power of two (1/8 mm) leaves the low
     float32 mantissa bits zero, so the compressed file shrinks by about a third at an error far below
@@ -335,8 +337,14 @@ def save_clips(path: str | Path, clips: list[ConvertedClip], dtype: str = "float
     if description:
         sidecar["description"] = description
     if dropped:
-        sidecar["dropped_duplicates"] = [d.record() for d in dropped]
+        sidecar["dropped_duplicates"] = [d if isinstance(d, dict) else d.record() for d in dropped]
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
+
+
+def load_dropped(path: str | Path) -> list[dict[str, Any]]:
+    """The ``dropped_duplicates`` records of a set written by :func:`save_clips` (none without a sidecar)."""
+    sidecar = Path(path).with_suffix(".json")
+    return list(json.loads(sidecar.read_text(encoding="utf-8")).get("dropped_duplicates", [])) if sidecar.is_file() else []
 
 
 def load_clips(path: str | Path) -> list[ConvertedClip]:

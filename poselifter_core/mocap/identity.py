@@ -44,9 +44,11 @@ def text_digest(path: Path) -> str:
     return hashlib.sha256(b"\n".join(lines)).hexdigest()
 
 
-def copies_to_drop(clips: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, tuple[str, str]]:
-    """Clips ``(clip id, info)`` holding a recording that another clip also holds -> ``{dropped clip
-    id: (kept clip id, why)}``. Clips without a motion digest are not compared.
+def copies_to_drop(clips: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[int, tuple[str, str]]:
+    """Clips ``(clip id, info)`` holding a recording that another clip also holds -> ``{index in
+    clips of a dropped copy: (kept clip id, why)}`` (by index: another clip under the same id may be
+    another recording). Clips without a motion digest are not compared; a clip under the kept
+    copy's id is left alone.
 
     Which copy is kept: the one whose subject label has the most clips among ``clips`` (the fuller
     session); among equals the first listed. A relabelled copy is typically a few trials lifted out
@@ -54,18 +56,19 @@ def copies_to_drop(clips: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, 
     splits were built around (CMU 105's 61 trials against the 6 of "91"): its split keeps them.
     """
     session = Counter(str(info.get("subject")) for _, info in clips)
-    groups: dict[str, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
-    for clip_id, info in clips:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, (_, info) in enumerate(clips):
         if info.get(MOTION_DIGEST):
-            groups[str(info[MOTION_DIGEST])].append((clip_id, info))
-    dropped: dict[str, tuple[str, str]] = {}
+            groups[str(info[MOTION_DIGEST])].append(index)
+    dropped: dict[int, tuple[str, str]] = {}
     for digest, group in groups.items():
         if len(group) < 2:
             continue
-        kept_id, kept_info = max(group, key=lambda item: session[str(item[1].get("subject"))])  # max keeps the first of equals
-        for clip_id, info in group:
+        kept_id, kept_info = clips[max(group, key=lambda i: session[str(clips[i][1].get("subject"))])]  # first of equals
+        for index in group:
+            clip_id, info = clips[index]
             if clip_id != kept_id:
-                dropped[clip_id] = (kept_id, _why(digest, info, kept_info, session))
+                dropped[index] = (kept_id, _why(digest, info, kept_info, session))
     return dropped
 
 

@@ -30,8 +30,9 @@ from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys.store import Typestore
 from tqdm import tqdm
 
-from ..cascade import CascadeConfig, Pose3DEstimator
+from ..cascade import LOOK_FAILED, LOOK_OVER_LIMIT, LOOK_PASSED, LOOK_RUN, CascadeConfig, Pose3DEstimator
 from ..config import to_dict
+from ..settings import check_settings
 from . import outputs
 from .body_frames import body_transforms
 from .frames import Frame, FrameConfig, FrameProcessor
@@ -85,6 +86,8 @@ class BagConfig:
             raise ValueError(f"storage must be one of {sorted(STORAGES)} (or empty for the input's), got {self.storage!r}")
         if not self.topics.skeletons:
             raise ValueError("the skeletons output topic must not be empty")
+        check_settings(self.frame, "frame.")
+        check_settings(self.cascade, "cascade.")
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,10 @@ class BagPlan:
     typestore: Typestore
 
 
+#: The summary's second-look counts, in this order: ``(cascade.LOOK_* key, label)``.
+LOOK_ORDER = ((LOOK_RUN, "run"), (LOOK_PASSED, "passed"), (LOOK_FAILED, "failed"), (LOOK_OVER_LIMIT, "over the limit"))
+
+
 @dataclass
 class BagSummary:
     """What a run did; ``str()`` is the report printed at the end."""
@@ -106,6 +113,7 @@ class BagSummary:
     frames_processed: int = 0
     people_lifted: int = 0
     people_head_only: int = 0  # of the people skipped, those located by their head (not in the bag's messages)
+    second_looks: Counter = field(default_factory=Counter)  # cascade.LOOK_* -> count
     frames_skipped: Counter = field(default_factory=Counter)  # reason -> frames
     people_skipped: Counter = field(default_factory=Counter)  # reason -> people (or detections)
     camera_infos_rejected: Counter = field(default_factory=Counter)  # reason -> messages
@@ -133,12 +141,15 @@ class BagSummary:
             self.frames_processed += 1
             self.people_lifted += len(frame.result.people)
             self.people_head_only += len(frame.result.head_only)
+            self.second_looks.update(frame.result.second_looks)
 
     def __str__(self) -> str:
         lines = [f"error: {self.read_error}; the frames before it are written"] if self.read_error else []
         lines += [f"warning: {warning}" for warning in self.warnings()]
         lines.append(f"frames processed: {self.frames_processed}, people lifted: {self.people_lifted}, skipped but "
                      f"located by their head: {self.people_head_only}")
+        if self.second_looks:  # in LOOK_ORDER (the Counter holds them in the order a frame first counted them)
+            lines.append("second looks: " + ", ".join(f"{label} {self.second_looks[key]}" for key, label in LOOK_ORDER))
         for title, counts in (("frames skipped", self.frames_skipped), ("people skipped", self.people_skipped),
                               ("camera infos rejected", self.camera_infos_rejected),
                               ("messages not decodable", self.undecodable), ("messages written", self.written)):

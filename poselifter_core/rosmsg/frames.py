@@ -78,6 +78,9 @@ class FrameConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if not isinstance(self.detection_class_ids, (list, tuple)):  # a bare 'person' is not its letters
+            raise ValueError("frame.detection_class_ids must be a list of class ids, e.g. [person], got "
+                             f"{self.detection_class_ids!r}")
         self.detection_class_ids = tuple(str(c) for c in self.detection_class_ids if str(c))
 
 

@@ -130,12 +130,21 @@ def draw_top_view(result: CascadeResult, height: int, range_m: float = TRAINED_D
     picture, camera at the bottom centre, ``range_m`` deep: by default as far as the lifter is
     trained to place people): each person's skeleton seen from above, its id, and its root trail;
     a coasting track hollow; a person located by the head only as a grey dot on a grey line (its
-    depth interval along the ray)."""
+    depth interval along the ray). A person beyond ``range_m`` (the gates accept up to
+    ``plausibility.max_depth_m``) is a ring where their bearing leaves the view (its far edge, or
+    a side edge for a wide bearing), labelled with their depth (a head-only one: a grey ring), so
+    the scale stays fixed over a video and nobody beyond the range is drawn off the picture."""
     canvas = np.full((height, height, 3), 250, np.uint8)
     scale = (height - 20) / range_m
+    half_width_m = (height / 2 - 8) / scale  # a ring 8 px from the side edges stays whole
 
     def pixel(x: float, z: float) -> tuple[int, int]:
         return _point(np.array([height / 2 + x * scale, height - 10 - z * scale]))
+
+    def at_edge(x: float, z: float) -> tuple[int, int]:
+        """Where the bearing of ``(x, z)``, beyond ``range_m``, leaves the view (far or side edge)."""
+        along = min(range_m / z, half_width_m / abs(x)) if x else range_m / z
+        return pixel(x * along, z * along)
 
     centre = pixel(0.0, 0.0)
     for metres in range(2, int(range_m) + 1, 2):  # range rings every 2 m
@@ -147,6 +156,17 @@ def draw_top_view(result: CascadeResult, height: int, range_m: float = TRAINED_D
                  _SHIFT)
     for i, person in enumerate(result.people):
         colour = _rgb255(person, i)
+        if person.root_m[2] > range_m:  # on the bearing, where it leaves the view (far or side edge)
+            x, z = person.root_m[[0, 2]]
+            edge = at_edge(x, z)
+            cv2.circle(canvas, edge, 5 << _SHIFT, colour, 2, cv2.LINE_AA, _SHIFT)
+            label = f"{_name(person, i)} {z:.0f} m"
+            (text_width, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)
+            left = edge[0] // (1 << _SHIFT) + 7
+            left = left if left + text_width < height else left - 14 - text_width  # beside the ring, inside
+            cv2.putText(canvas, label, (left, edge[1] // (1 << _SHIFT) + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+                        colour, 1, cv2.LINE_AA)
+            continue
         if person.root_trail_m is not None and len(person.root_trail_m) > 1:
             trail = np.array([pixel(p[0], p[2]) for p in person.root_trail_m])
             cv2.polylines(canvas, [trail], False, colour, 2, cv2.LINE_AA, _SHIFT)
@@ -161,5 +181,8 @@ def draw_top_view(result: CascadeResult, height: int, range_m: float = TRAINED_D
         head = skipped.head.position_m
         near, far = (head * (z / head[2]) for z in skipped.head.depth_range_m)
         cv2.line(canvas, pixel(near[0], near[2]), pixel(far[0], far[2]), HEAD_ONLY_RGB, 2, cv2.LINE_AA, _SHIFT)
-        cv2.circle(canvas, pixel(head[0], head[2]), 4 << _SHIFT, HEAD_ONLY_RGB, -1, cv2.LINE_AA, _SHIFT)
+        if head[2] > range_m:  # a ring where its bearing leaves the view, as a lifted person's
+            cv2.circle(canvas, at_edge(head[0], head[2]), 5 << _SHIFT, HEAD_ONLY_RGB, 2, cv2.LINE_AA, _SHIFT)
+        else:
+            cv2.circle(canvas, pixel(head[0], head[2]), 4 << _SHIFT, HEAD_ONLY_RGB, -1, cv2.LINE_AA, _SHIFT)
     return canvas

@@ -157,3 +157,49 @@ def test_compressed_image_input(probe, start_node):
     assert reply.header.frame_id == FRAME_ID and len(reply.skeletons) == 1
     assert 0.3 < reply.skeletons[0].root.z < 8.0
     assert probe.node.count_publishers(MARKERS) == 0  # output.markers false: no marker publisher
+
+
+@pytest.mark.slow
+def test_diagnostics_count_second_looks(probe, start_node):
+    """Bottom-up, a person with too few joints gets a second look: the node counts them in its
+    diagnostics (second_looks_run, ..._over_limit; docs/ros.md), and cascade.max_second_looks is
+    live. With 17 observed joints required the waist-up astronaut never passes: each frame runs
+    one look, which fails the rule (neither passed nor failed); at max_second_looks 0 it is over
+    the limit instead."""
+    from rcl_interfaces.srv import SetParameters
+    from rclpy.parameter import Parameter
+
+    probe.record(Skeleton3DArray, SKELETONS)
+    probe.record(DiagnosticArray, "/diagnostics")
+    start_node({"backend": "onnxruntime-cpu", "cascade.min_valid_joints": 17, "diagnostics_period_s": 0.5})
+    probe.repeat(probe.node.create_publisher(CameraInfo, "/camera_info", 10),
+                 camera_info(600.0, 600.0, 319.5, 239.5, 640, 480))
+    image_pub = probe.node.create_publisher(Image, "/image", 10)
+    rgb = person_frame()
+
+    def values() -> dict[str, str]:
+        messages = probe.messages("/diagnostics")
+        return {v.key: v.value for v in messages[-1].status[0].values} if messages else {}
+
+    def reply_to(count: int) -> dict[str, str]:
+        """Frames until ``count`` replies, then the diagnostics once they count every reply."""
+        for i in range(len(probe.messages(SKELETONS)), count):
+            probe.publish_until(image_pub, lambda: image(rgb, time.time_ns()),
+                                lambda: len(probe.messages(SKELETONS)) > i, REPLY_TIMEOUT_S, f"skeletons of frame {i}")
+        probe.wait_for(lambda: int(values().get("frames_processed", 0)) >= count, 5.0, "diagnostics of every reply")
+        return values()
+
+    first = reply_to(2)
+    processed = int(first["frames_processed"])
+    assert all(not reply.skeletons for reply in probe.messages(SKELETONS))
+    assert int(first["second_looks_run"]) == processed
+    assert int(first["people_skipped: fewer than 17 observed joints"]) == processed
+    assert not {"second_looks_passed", "second_looks_failed", "second_looks_over_limit"} & set(first)
+
+    request = SetParameters.Request(parameters=[Parameter("cascade.max_second_looks", value=0).to_parameter_msg()])
+    (result,) = probe.call(SetParameters, "/pose3d/set_parameters", request).results
+    assert result.successful, result.reason
+    then = reply_to(len(probe.messages(SKELETONS)) + 2)
+    # one person a frame: a look, or (a frame processed after the change) none, counted over the limit
+    run, over = int(then["second_looks_run"]), int(then["second_looks_over_limit"])
+    assert run + over == int(then["frames_processed"]) and run >= processed and over >= 1

@@ -81,8 +81,16 @@ def _kind_error(declared: Any, value: Any) -> str | None:
     return None
 
 
+class SettingError(ValueError):
+    """A setting's value refused by :func:`check_settings`; ``name`` is the dotted setting."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 def check_settings(config: Any, prefix: str = "") -> None:
-    """ValueError naming the first setting of the dataclass instance ``config`` (dotted, after
+    """:class:`SettingError` naming the first setting of the dataclass instance ``config`` (dotted, after
     ``prefix``) that is not of its declared default's type (a YAML or ``--set`` value is not
     type-checked when read: ``max_second_looks=1.5``, ``abc``, ``null``) or is outside its range
     or choices: the node refuses such a parameter, and ``infer`` and ``bag`` refuse it with this
@@ -90,8 +98,11 @@ def check_settings(config: Any, prefix: str = "") -> None:
     declared = {spec.name: spec.default for spec in setting_specs(type(config), prefix)}
     for spec in setting_specs(config, prefix):
         if spec.name in declared and (kind := _kind_error(declared[spec.name], spec.default)):
-            raise ValueError(f"{spec.name} must be {kind}, got {spec.default!r}")
-        spec.check(spec.default)
+            raise SettingError(spec.name, f"{spec.name} must be {kind}, got {spec.default!r}")
+        try:
+            spec.check(spec.default)
+        except ValueError as error:
+            raise SettingError(spec.name, str(error)) from None
 
 
 def nested(flat: dict[str, Any]) -> dict[str, Any]:

@@ -394,14 +394,11 @@ def test_command_line_errors_are_clear(tmp_path, capsys):
                                                                       "frame.tracking.tracker.max_speed_mps=0")
     # a value of another type than the node's parameter: an error naming it, not a TypeError traceback
     # (abc, null) or a crash in the first frame with a second look (1.5: a slice index)
-    assert "cascade.max_second_looks must be an integer, got 1.5" in fails(source, tmp_path / "out", "--set",
-                                                                          "cascade.max_second_looks=1.5")
-    assert "cascade.max_second_looks must be an integer, got 'abc'" in fails(source, tmp_path / "out", "--set",
-                                                                            "cascade.max_second_looks=abc")
-    assert "cascade.min_person_score must be a number, got None" in fails(source, tmp_path / "out", "--set",
-                                                                         "cascade.min_person_score=null")
-    assert "cascade.second_look must be true or false, got 2" in fails(source, tmp_path / "out", "--set",
-                                                                      "cascade.second_look=2")
+    for override, message in (("cascade.max_second_looks=1.5", "cascade.max_second_looks must be an integer, got 1.5"),
+                              ("cascade.max_second_looks=abc", "cascade.max_second_looks must be an integer, got 'abc'"),
+                              ("cascade.min_person_score=null", "cascade.min_person_score must be a number, got None"),
+                              ("cascade.second_look=2", "cascade.second_look must be true or false, got 2")):
+        assert message in fails(source, tmp_path / "out", "--set", override)
     # one class id without brackets was read as its letters (p, e, r, ...: no detection ever matched); 3 a TypeError
     for value, shown in (("person", "'person'"), ("3", "3")):
         assert f"frame.detection_class_ids must be a list of class ids, e.g. [person], got {shown}" in fails(

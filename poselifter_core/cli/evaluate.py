@@ -99,16 +99,14 @@ def load_lifters(paths: list[str], device: torch.device) -> dict[str, Lifter]:
     (never the int8 variant beside it, which is evaluated only when named)."""
     from ..infer import load_lifter_runtime
 
-    def label(path: Path) -> str:  # parent/stem, or parent/name where two files share a stem (a.pt, a.onnx)
-        short = f"{path.parent.name}/{path.stem}"
-        return short if [p.stem for p in files if p.parent.name == path.parent.name].count(path.stem) == 1 \
-            else f"{path.parent.name}/{path.name}"
-
     files = [Path(path) for path in paths]
-    labels = [label(path) for path in files]  # a/best/lifter.pt and b/best/lifter.pt: both best/lifter.pt
-    return {name if labels.count(name) == 1 else str(path):
-            load_lifter_runtime(path, "onnxruntime-cpu", weights="fp32") if path.suffix == ".onnx"
-            else TorchLifter.from_checkpoint(path, device) for name, path in zip(labels, files)}
+    names = [f"{path.parent.name}/{path.stem}" for path in files]
+    # a/lifter.pt and a/lifter.onnx share parent/stem: parent/name; a/best/lifter.pt and
+    # b/best/lifter.pt share that too: the path as given
+    for longer in (lambda path: f"{path.parent.name}/{path.name}", str):
+        names = [name if names.count(name) == 1 else longer(path) for name, path in zip(names, files)]
+    return {name: load_lifter_runtime(path, "onnxruntime-cpu", weights="fp32") if path.suffix == ".onnx"
+            else TorchLifter.from_checkpoint(path, device) for name, path in zip(names, files)}
 
 
 def _training_body_size_mm(config: "TrainConfig") -> float | None:

@@ -10,7 +10,7 @@ from ..distortion import DISTORTION_MODELS, Distortion
 from ..infer import VIDEO_SUFFIXES, CameraSpec, build_cascade, check_boxes, check_source, prepare_output, run
 from ..lifter.weights import LIFTER_WEIGHTS
 from ..runtime.factory import BACKEND_SETTINGS
-from ..settings import check_settings
+from ..settings import SettingError, check_settings
 from ..tracking import TrackingConfig
 from .common import add_threads_argument, apply_threads_argument
 
@@ -117,8 +117,8 @@ def execute(args: argparse.Namespace) -> int:
                            min_face_keypoints=args.min_face_keypoints)
     try:  # each cascade.* setting set here has the option --<its name>
         check_settings(config, "cascade.")
-    except ValueError as error:  # --min-face-keypoints 7: "--min-face-keypoints: cascade.min_face_keypoints must be ..."
-        option = "--" + str(error).split()[0].removeprefix("cascade.").replace("_", "-")
+    except SettingError as error:  # --min-face-keypoints 7: "--min-face-keypoints: cascade.min_face_keypoints must be ..."
+        option = "--" + error.name.removeprefix("cascade.").replace("_", "-")
         raise ValueError(f"{option}: {error}") from None
     if args.max_frames is not None and args.max_frames < 1:
         raise ValueError(f"--max-frames must be at least 1, got {args.max_frames}")

@@ -6,10 +6,14 @@ conversion, selection, checks, decoding, results). Median and mean over the fram
 
     python benchmarks/lift_overhead.py [--video V] [--frames 100]
     python benchmarks/lift_overhead.py --tree before=/old/checkout --tree after=.   # interleaved
+    python benchmarks/lift_overhead.py --tree off=. --tree on=. --floor-tree on     # the floor's cost
 
 With ``--tree`` each source tree gets a worker process; the workers time blocks of 10 frames in
 turn (order reversed every block), so every tree sees the same moments of a shared machine, and
-the report gives ratios to the first tree.
+the report gives ratios to the first tree. ``--floor-tree NAME`` runs that tree's cascade with the
+camera mount known (``--camera-height``, ``--camera-pitch``: ``cascade.floor``); then every tree
+gets the camera's intrinsics (a 60 degree field of view) instead of none, so the floor's fusion is
+the only difference.
 """
 from __future__ import annotations
 
@@ -26,11 +30,19 @@ import numpy as np
 BLOCK = 10
 
 
-def prepared_cascade(video: str, frames: int):
-    """The default cascade with its lifter network's output cached, and each frame's 2D people."""
+def prepared_cascade(video: str, frames: int, floor: tuple[float, float] | None = None):
+    """The default cascade (with the camera mount ``floor``: height [m], pitch [deg], when given)
+    with its lifter network's output cached, and each frame's 2D people."""
     from poselifter_core.infer import build_cascade
 
-    cascade = build_cascade()
+    if floor is None:
+        cascade = build_cascade()
+    else:
+        from poselifter_core.cascade import CascadeConfig
+        from poselifter_core.floor import FloorConfig
+
+        cascade = build_cascade(config=CascadeConfig(floor=FloorConfig(camera_height_m=floor[0],
+                                                                       camera_pitch_deg=floor[1])))
     capture = cv2.VideoCapture(video)
     people, size = [], None
     for _ in range(frames):
@@ -54,14 +66,14 @@ def prepared_cascade(video: str, frames: int):
     return cascade, people, size
 
 
-def frame_times(cascade, people, size, repeats: int) -> list[float]:
+def frame_times(cascade, people, size, repeats: int, intrinsics=None) -> list[float]:
     """Median seconds of ``lift_people`` per frame."""
     per_frame = []
     for frame_people in people:
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
-            cascade.lift_people(frame_people, None, size)
+            cascade.lift_people(frame_people, intrinsics, size)
             times.append(time.perf_counter() - start)
         per_frame.append(float(np.median(times)))
     return per_frame
@@ -69,11 +81,17 @@ def frame_times(cascade, people, size, repeats: int) -> list[float]:
 
 def worker(args: argparse.Namespace) -> int:
     """Prepare, say ready, then time the frame blocks asked for on stdin ("first last")."""
-    cascade, people, size = prepared_cascade(args.video, args.frames)
+    floor = (args.camera_height, args.camera_pitch) if args.floor_on else None
+    cascade, people, size = prepared_cascade(args.video, args.frames, floor)
+    intrinsics = None
+    if args.known_camera:
+        from poselifter_core.camera import Intrinsics
+
+        intrinsics = Intrinsics.from_fov(size[0], size[1], 60.0)
     print(len(people), flush=True)
     for line in sys.stdin:
         first, last = map(int, line.split())
-        print(json.dumps(frame_times(cascade, people[first:last], size, args.repeats)), flush=True)
+        print(json.dumps(frame_times(cascade, people[first:last], size, args.repeats, intrinsics)), flush=True)
     return 0
 
 
@@ -82,8 +100,10 @@ def interleaved(args: argparse.Namespace) -> int:
     workers = {}
     for name, path in (tree.split("=", 1) for tree in args.tree):
         environment = {**os.environ, "PYTHONPATH": os.path.abspath(path)}
+        floor = (["--known-camera"] if args.floor_tree else []) + (["--floor-on"] if name in args.floor_tree else [])
         workers[name] = subprocess.Popen([sys.executable, __file__, "--worker", "--video", args.video, "--frames",
-                                          str(args.frames), "--repeats", str(args.repeats)],
+                                          str(args.frames), "--repeats", str(args.repeats), "--camera-height",
+                                          str(args.camera_height), "--camera-pitch", str(args.camera_pitch), *floor],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=environment)
     frames = min(int(w.stdout.readline()) for w in workers.values())
     times: dict[str, list[float]] = {name: [] for name in names}
@@ -112,7 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--tree", action="append", metavar="NAME=PATH", help="interleave these source trees")
+    parser.add_argument("--floor-tree", action="append", default=[], metavar="NAME",
+                        help="run this --tree with the camera mount known (the floor's cost)")
+    parser.add_argument("--camera-height", type=float, default=5.9, help="the mount of --floor-tree [m]")
+    parser.add_argument("--camera-pitch", type=float, default=28.0,
+                        help="[deg]; the defaults are vtest.avi's fitted mount")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-on", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--known-camera", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args)

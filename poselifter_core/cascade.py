@@ -25,8 +25,9 @@ replace the first ones when they pass the rule (the person keeps its box, score 
 bottom-up pass sees every person at one input size; a close or large person often gets more
 confident joints from a crop centred on it (docs/benchmarks.md, #18). At most
 ``max_second_looks`` people per frame get one, the best scored first; a look the 2D stage
-refuses or fails on (a degenerate box, an exception, no person or several; keypoints that are
-degenerate or off any plausible view) leaves the person with its first look.
+refuses or fails on (a degenerate box, a backend that fails to run: ``LOOK_ERRORS``; no person or
+several; keypoints that are degenerate or off any plausible view) leaves the person with its first
+look; any other exception of the 2D stage is a bug and propagates.
 ``CascadeResult.second_looks`` counts them; their time is the 2D stage's (``timings_ms["pose2d"]``).
 
 Each skipped person is listed in ``CascadeResult.skipped_people`` with its box, score, id and
@@ -42,9 +43,18 @@ or below the score threshold; the lifter placed it from the rest of the body). M
 never reach the lifter (docs/lifter_input.md).
 Without known intrinsics, a camera with ``default_hfov_deg`` is assumed: the canonical depth is
 still meaningful, the metric pose is flagged ``metric_depth = False``.
+
+With a known camera mount (``floor``: the camera's height above a flat floor, its pitch and roll;
+:mod:`.floor`), the lifter's root depth is fused with the depth at which an observed ankle's ray
+meets the floor, and each person's root moves along its own ray to the fused depth (the relative
+pose is kept). ``Person3D.root_source`` says whether the floor took part (``"floor"``) or the
+lifter's depth stands alone (``"lifter"``: no ankle observed, or the two disagree: the person is
+not on this floor); ``CascadeResult.floor`` counts both. Only with known intrinsics: the floor's
+rays need the true focal length (with assumed ones, the people are counted as ``no_camera``).
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -54,6 +64,7 @@ import numpy as np
 
 from .camera import MM_PER_M, Intrinsics
 from .distortion import Distortion, undistort_points
+from .floor import FloorConfig, floor_root_depth, fuse_root_depth
 from .head_location import HeadLocation, locate_head
 from .lifter.decoding import Lifter
 from .lifter.inputs import LifterInput, observed_statistics
@@ -72,9 +83,12 @@ from .plausibility import (
 )
 from .pose2d.base import Person2D, Pose2DEstimator, check_image
 from .pose2d.layout import HEAD_RATIO, LayoutConversion, to_h36m17_batch
+from .runtime.backend import BackendError
 from .settings import setting
 from .skeleton import COCO17
 from .visibility import VisibilityRule
+
+LOG = logging.getLogger(__name__)
 
 REASON_LOW_SCORE = "low person score"
 REASON_NO_MASK = "model takes no missing joints"
@@ -88,8 +102,22 @@ MIN_SCALE_PERSON_PX = 1.0
 #: look's (the person then passes the lifting rule), those the 2D stage refused or failed on, and
 #: the people that would have had one beyond ``max_second_looks``.
 LOOK_RUN, LOOK_PASSED, LOOK_FAILED, LOOK_OVER_LIMIT = "run", "passed", "failed", "over_limit"
+#: ``Person3D.root_source``: the root depth is the lifter's alone, or fused with the floor's.
+ROOT_LIFTER, ROOT_FLOOR = "lifter", "floor"
+#: ``CascadeResult.floor`` keys (``floor`` on, lifted people only): the floor's depth was fused in;
+#: there was none (no ankle observed, or its ray does not meet the floor); it disagreed with the
+#: lifter's beyond ``floor.gate_sigmas`` (the person is not on the floor, or the mount is wrong);
+#: the floor was not used because the intrinsics were assumed (its rays need the true focal length).
+FLOOR_FUSED, FLOOR_NO_ESTIMATE, FLOOR_DISAGREED, FLOOR_NO_CAMERA = "fused", "no_estimate", "disagreed", "no_camera"
+#: The keys in the order of :meth:`Pose3DEstimator._on_floor`'s outcome codes (0, 1, 2; 3 without intrinsics).
+FLOOR_OUTCOMES = (FLOOR_FUSED, FLOOR_NO_ESTIMATE, FLOOR_DISAGREED, FLOOR_NO_CAMERA)
 #: The 2D stage's top-down look: a ``(1, 4)`` box in, its people out (one when it works).
 Look = Callable[[np.ndarray], list[Person2D]]
+#: What a 2D stage raises for a box it cannot look at: ValueError for a box it refuses
+#: (``check_boxes``, ``CropTransform``: NaN, zero area, outside the image) or a crop its model
+#: rejects (``Signature.check``), BackendError for a run the backend fails on (ONNX Runtime,
+#: TensorRT). A failed look, counted; any other error is a bug and propagates.
+LOOK_ERRORS = (ValueError, BackendError)
 
 
 @dataclass
@@ -114,7 +142,12 @@ class CascadeConfig:
     default_hfov_deg: float = setting(60.0, "Horizontal field of view assumed without intrinsics [deg]",
                                       low=1.0, high=179.0)
     pose2d_size: int = setting(256, "MoveNet's bottom-up input long side [px], a multiple of 32: larger finds "
-                               "smaller people at more cost (docs/benchmarks.md)", low=32, high=2048, live=False)
+                               "smaller people at more cost (docs/benchmarks.md)", low=32, high=2048, live=False,
+                               step=32)
+    pose2d_extra_size: int = setting(0, "MoveNet: 0, or the long side [px] of a second bottom-up pass whose people "
+                                     "are merged with the first's (a multiple of 32; with 256: 384 or 512 also finds "
+                                     "small, far people, at 3x or 5x the cascade's time: docs/benchmarks.md)",
+                                     low=0, high=2048, live=False, step=32)
     lifter_weights: str = setting("auto", "Lifter weights on ONNX Runtime's CPU: auto runs the int8-weight variant "
                                   "beside the lifter's ONNX file when there is one (the shipped lifter has one: "
                                   "faster, < 1 mm MPJPE cost), fp32 never does, int8 requires it; GPU backends "
@@ -134,6 +167,7 @@ class CascadeConfig:
                                  "skeleton; poselifter_core/head_location.py)")
     min_face_keypoints: int = setting(3, "Face keypoints (of nose, eyes, ears) observed to locate a head", low=3, high=5)
     plausibility: PlausibilityConfig = field(default_factory=PlausibilityConfig)
+    floor: FloorConfig = field(default_factory=FloorConfig)
 
 
 @dataclass
@@ -154,6 +188,7 @@ class Person3D:
     track_age: int = 0  # frames since the track was born (0: first frame)
     track_state: str = ""  # "new" (first frame), "tracked" (seen now), "coasting" (unseen: predicted pose)
     root_trail_m: np.ndarray | None = None  # (K, 3) the track's recent roots, oldest first, this frame's last
+    root_source: str = ROOT_LIFTER  # ROOT_FLOOR: the root depth fuses the floor's (CascadeConfig.floor)
 
 
 @dataclass
@@ -177,6 +212,7 @@ class CascadeResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     skipped_people: list[SkippedPerson] = field(default_factory=list)
     second_looks: Counter = field(default_factory=Counter)  # LOOK_* -> count (bottom-up mode)
+    floor: Counter = field(default_factory=Counter)  # FLOOR_* -> lifted people (floor on)
 
     def skip(self, person: Person2D, reason: str, head: HeadLocation | None = None) -> None:
         """Record ``person`` as skipped for ``reason`` (listed and counted), with its ``head`` if located."""
@@ -339,14 +375,17 @@ class Pose3DEstimator:
     def _look(self, look: Look, person: Person2D) -> Person2D | None:
         """``person`` with the keypoints of the ``look`` at its box, or None where the 2D stage
         refuses the box (e.g. one outside the image, NaN or of zero area: ``check_boxes``'s
-        ValueError), fails on it, or gives anything but one person of the first look's layout."""
+        ValueError), fails on it (:data:`LOOK_ERRORS`, logged at debug level), or gives anything
+        but a list of one person of the first look's layout."""
         try:
             seen = look(person.box)
-            if len(seen) != 1 or not isinstance(seen[0], Person2D) or seen[0].skeleton.name != person.skeleton.name:
-                return None
-            return Person2D(seen[0].keypoints, seen[0].scores, person.box, person.score, person.skeleton, person.id)
-        except Exception:  # noqa: BLE001 - counted by the caller; the person keeps its first look
+        except LOOK_ERRORS as error:  # counted by the caller; the person keeps its first look
+            LOG.debug("second look at box %s failed: %s: %s", person.box.tolist(), type(error).__name__, error)
             return None
+        if (not isinstance(seen, list) or len(seen) != 1 or not isinstance(seen[0], Person2D)
+                or seen[0].skeleton.name != person.skeleton.name):
+            return None
+        return Person2D(seen[0].keypoints, seen[0].scores, person.box, person.score, person.skeleton, person.id)
 
     def _undistorted(self, frame: _Frame, intrinsics: Intrinsics, distortion: Distortion,
                      result: CascadeResult) -> _Frame:
@@ -367,19 +406,51 @@ class Pose3DEstimator:
         finite, at least two of them, a 2D scale of at least a pixel on the float32 keypoints the
         lifter gets, a validated camera), so the batch goes to the network unchecked."""
         count = len(frame)
-        lifted = self.lifter.lift_input(LifterInput(frame.lifted, np.full((count, 4), intrinsics.as_array(), np.float32),
+        camera = intrinsics.as_array()
+        lifted = self.lifter.lift_input(LifterInput(frame.lifted, np.full((count, 4), camera, np.float32),
                                                     frame.used.astype(np.float32)))
         root_m, joints_m, relative_m = lifted.root / MM_PER_M, lifted.absolute / MM_PER_M, lifted.relative / MM_PER_M
-        depth = (lifted.canonical_depth / MM_PER_M).tolist()
+        depth = lifted.canonical_depth / MM_PER_M
         metric = not result.intrinsics_assumed
-        for i, (person, reason) in enumerate(zip(frame.people, output_reasons(root_m, joints_m, self.config.plausibility))):
+        sources = [ROOT_LIFTER] * count
+        outcome = None
+        if self.config.floor.enabled and metric:
+            root_m, joints_m, depth, outcome = self._on_floor(frame, camera, root_m, relative_m, joints_m, depth)
+            sources = np.where(outcome == 0, ROOT_FLOOR, ROOT_LIFTER).tolist()
+        elif self.config.floor.enabled:  # counted, so that a mount left unused is seen (node diagnostics, bag)
+            outcome = np.full(count, FLOOR_OUTCOMES.index(FLOOR_NO_CAMERA))
+        reasons = output_reasons(root_m, joints_m, self.config.plausibility)
+        if outcome is not None:
+            kept = np.bincount(outcome[np.array([reason is None for reason in reasons], dtype=bool)],
+                               minlength=len(FLOOR_OUTCOMES))
+            result.floor += Counter(dict(zip(FLOOR_OUTCOMES, kept.tolist())))
+        depth = depth.tolist()
+        for i, (person, reason) in enumerate(zip(frame.people, reasons)):
             if reason is not None:
                 result.skip(person, reason)
                 continue
             result.people.append(Person3D(
                 keypoints_2d=frame.keypoints[i], scores=frame.scores[i], valid=frame.valid[i], box=person.box,
                 score=person.score, joints_m=joints_m[i], root_m=root_m[i], relative_m=relative_m[i],
-                canonical_depth=depth[i], metric_depth=metric, id=person.id))
+                canonical_depth=depth[i], metric_depth=metric, root_source=sources[i], id=person.id))
+
+    def _on_floor(self, frame: _Frame, camera: np.ndarray, root_m: np.ndarray, relative_m: np.ndarray,
+                  joints_m: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The lifted people's ``root_m``, ``joints_m`` and canonical ``depth`` with each root moved
+        along its own ray to its depth fused with the floor's (:mod:`.floor`, from the observed
+        joints' undistorted pixels), and (N,) int outcome: 0 fused, 1 no floor estimate, 2 the two
+        disagreed (the lifter's alone, the person unchanged)."""
+        config = self.config.floor
+        floor_m, sigma = floor_root_depth(frame.lifted, frame.valid, camera, relative_m, config.plane(), config)
+        learned = root_m[:, 2].astype(np.float64)
+        fused, used = fuse_root_depth(learned, floor_m, sigma, config)
+        outcome = np.where(used, 0, np.where(np.isnan(floor_m), 1, 2))
+        if not used.any():
+            return root_m, joints_m, depth, outcome
+        scale = np.where(used, fused / np.where(used, learned, 1.0), 1.0)
+        moved = (root_m * scale[:, None]).astype(root_m.dtype)
+        joints_m = np.where(used[:, None, None], moved[:, None] + relative_m, joints_m).astype(joints_m.dtype)
+        return moved, joints_m, (depth * scale).astype(depth.dtype), outcome
 
     def _head(self, person: Person2D, intrinsics: Intrinsics, distortion: Distortion | None,
               long_side: int) -> HeadLocation | None:

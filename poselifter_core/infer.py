@@ -18,6 +18,7 @@ from .camera import Intrinsics
 from .cascade import CascadeConfig, CascadeResult, Pose3DEstimator
 from .digest import file_sha256
 from .distortion import Distortion
+from .floor import FloorPlane
 from .integrity import LIFTER_CHECKPOINT, verify_shipped
 from .lifter.runtime import LifterRuntime
 from .pose2d.base import Pose2DEstimator
@@ -37,6 +38,10 @@ VALID_MEANING = ("per joint: true = observed (2D score >= min_joint_score, the 3
 HEAD_MEANING = ("skipped people only, head-only (not lifted, no skeleton): position_m = the observed face keypoints' "
                 "centre [m] at a depth from the face's image size and an adult head-size prior "
                 "(poselifter_core/head_location.py); depth_range_m = its 10th-90th percentile")
+#: What each person's ``root_source`` says (``floor``: the counts of the frame's people per floor outcome).
+ROOT_SOURCE_MEANING = ("lifter = the root depth is the lifter's; floor = fused with the depth at which an observed "
+                       "ankle's ray meets the floor of the known camera mount (--camera-height; "
+                       "poselifter_core/floor.py)")
 
 #: What an earlier run left in an output folder; replaced (and said so) by the next run.
 EARLIER_RESULTS = ("results.json", "results.jsonl", "*_2d.png", "*_3d.png", "*_annotated.mp4")
@@ -121,31 +126,43 @@ def export_problem(onnx_path: Path, checkpoint: Path) -> str:
     return ""
 
 
-def load_pose2d(pose2d_path: str | Path | None = None, backend: str = "auto", long_side: int = 256) -> Pose2DEstimator:
+def load_pose2d(pose2d_path: str | Path | None = None, backend: str = "auto", long_side: int = 256,
+                extra_long_side: int = 0) -> Pose2DEstimator:
     """The 2D stage on the chosen backend, by file: none for the shipped MoveNet; a ``.yaml``
     description of a top-down ONNX keypoint model; an ``.onnx`` integral-ResNet export
     (``poselifter export``) or else a MoveNet-compatible ONNX file; any other file is read as a
     ``poselifter train-2d`` checkpoint. All but MoveNet are top-down and need person boxes.
-    ``long_side``: MoveNet's bottom-up input size (a multiple of 32)."""
+    ``long_side``: MoveNet's bottom-up input size (a multiple of 32); ``extra_long_side``: 0 or the
+    size of its second bottom-up pass (:class:`~.pose2d.movenet.MoveNet`; none, with a warning, when
+    it is ``long_side``). Top-down models have neither (a warning says so for a second pass)."""
     from .pose2d.movenet import MoveNet
 
+    if extra_long_side and extra_long_side == long_side:  # the same pass twice: the same people, twice the cost
+        LOG.warning("pose2d_extra_size %d is pose2d_size: no second pass (it would find the same people again)",
+                    extra_long_side)
+        extra_long_side = 0
     if pose2d_path is None:
-        return MoveNet(backend=backend, long_side=long_side)
+        return MoveNet(backend=backend, long_side=long_side, extra_long_side=extra_long_side)
     path = Path(pose2d_path)
     if not path.is_file():
         raise FileNotFoundError(f"no 2D model at {path}")
+    if path.suffix.lower() == ".onnx":
+        from .pose2d.export import is_integral_resnet_export
+
+        if not is_integral_resnet_export(path):
+            return MoveNet(path, backend=backend, long_side=long_side, extra_long_side=extra_long_side)
+    if extra_long_side:
+        LOG.warning("%s is a top-down 2D model: the second bottom-up pass (pose2d_extra_size %d) does not apply",
+                    path, extra_long_side)
     if path.suffix.lower() in (".yaml", ".yml"):
         from .pose2d.onnx_keypoints import OnnxKeypointModel
 
         return OnnxKeypointModel.from_yaml(path, backend=backend)
-    from .pose2d.export import is_integral_resnet_export
     from .pose2d.integral_estimator import IntegralPoseEstimator
 
     if path.suffix.lower() != ".onnx":
         return IntegralPoseEstimator.from_checkpoint(path, backend=backend)
-    if is_integral_resnet_export(path):
-        return IntegralPoseEstimator.from_onnx(path, backend=backend)
-    return MoveNet(path, backend=backend, long_side=long_side)
+    return IntegralPoseEstimator.from_onnx(path, backend=backend)
 
 
 def build_cascade(lifter_path: str | Path | None = None, pose2d_path: str | Path | None = None,
@@ -154,7 +171,7 @@ def build_cascade(lifter_path: str | Path | None = None, pose2d_path: str | Path
     """The 2D stage (default: the shipped MoveNet, see :func:`load_pose2d`) + a lifter (default:
     the shipped one), both on the one ``backend`` setting. ``lift_only`` leaves the 2D stage out,
     for 2D people from elsewhere (no 2D model is loaded)."""
-    pose2d = None if lift_only else load_pose2d(pose2d_path, backend, config.pose2d_size)
+    pose2d = None if lift_only else load_pose2d(pose2d_path, backend, config.pose2d_size, config.pose2d_extra_size)
     return Pose3DEstimator(pose2d, load_lifter_runtime(lifter_path, backend, config.lifter_weights), config)
 
 
@@ -171,15 +188,18 @@ def result_to_dict(result: CascadeResult) -> dict:
                            for p in result.skipped_people],
         "head": HEAD_MEANING,
         "second_looks": dict(result.second_looks),
+        "floor": dict(result.floor),
         "timings_ms": {name: round(v, 2) for name, v in result.timings_ms.items()},
         "coordinate_frame": "camera optical frame: x right, y down, z forward; metres",
         "joint_names": list(H36M17.joint_names),
         "valid": VALID_MEANING,
+        "root_source": ROOT_SOURCE_MEANING,
         "people": [{
             "box": p.box.round(1).tolist(), "score": round(p.score, 4),
             "keypoints_2d": p.keypoints_2d.round(2).tolist(), "scores": p.scores.round(3).tolist(),
             "valid": p.valid.tolist(), "root_m": p.root_m.round(4).tolist(), "joints_m": p.joints_m.round(4).tolist(),
             "canonical_depth": round(p.canonical_depth, 7), "metric_depth": p.metric_depth,
+            "root_source": p.root_source,
             "track_id": p.track_id, "track_age": p.track_age, "track_state": p.track_state,
         } for p in result.people],
     }
@@ -266,14 +286,15 @@ def _write_atomically(path: Path, text: str) -> None:
 NO_VIDEO_BOXES = "--boxes is supported for images and folders, not videos"
 
 
-def check_boxes(boxes_file: str | Path, source: str | Path) -> None:
+def check_boxes(boxes_file: str | Path, source: str | Path, max_frames: int | None = None) -> None:
     """What can be checked of ``--boxes`` before any model loads: a readable file, an image or
-    folder source (not a video), and a mapping that names at least one of its images."""
+    folder source (not a video), and a mapping that names at least one of its images (of the
+    first ``max_frames``, those processed)."""
     boxes = load_boxes(boxes_file)
     source = Path(source)
     if source.suffix.lower() in VIDEO_SUFFIXES:
         raise ValueError(NO_VIDEO_BOXES)
-    check_box_keys(boxes, _images(source))
+    check_box_keys(boxes, _images(source)[:max_frames])
 
 
 def check_box_keys(boxes: dict | list | None, images: list[Path]) -> None:
@@ -285,17 +306,24 @@ def check_box_keys(boxes: dict | list | None, images: list[Path]) -> None:
                          f"expected image file names: {expected}")
 
 
+def _floor_plane(cascade: Pose3DEstimator) -> FloorPlane | None:
+    """The floor of the cascade's camera mount, for pictures levelled on it; None without a mount."""
+    floor = cascade.config.floor
+    return floor.plane() if floor.enabled else None
+
+
 def run_images(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output: Path,
-               boxes: dict | list | None = None, progress: bool = True) -> Path:
+               boxes: dict | list | None = None, progress: bool = True, max_frames: int | None = None) -> Path:
     """``results.json`` (rewritten atomically after every image, so an interrupted run keeps what
     it finished) and pictures (``<stem>_2d.png``, ``<stem>_3d.png``; ``<name>_...`` for files that
-    share a stem). An image that cannot be read or processed is logged, recorded with
-    its ``error`` in ``results.json`` and skipped; the run goes on."""
+    share a stem) of the folder's images in name order, only the first ``max_frames`` when given.
+    An image that cannot be read or processed is logged, recorded with its ``error`` in
+    ``results.json`` and skipped; the run goes on."""
     import cv2
 
     from .viz.poses import draw_2d, plot_3d
 
-    images = _images(source)
+    images = _images(source)[:max_frames]
     check_box_keys(boxes, images)
     stems = Counter(path.stem for path in images)  # a.jpg and a.png: a.jpg_2d.png, a.png_2d.png
     picture_names = {path: path.stem if stems[path.stem] == 1 else path.name for path in images}
@@ -314,7 +342,7 @@ def run_images(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, outpu
             results[path.name] = result_to_dict(result)
             base = picture_names[path]
             cv2.imwrite(str(output / f"{base}_2d.png"), cv2.cvtColor(draw_2d(image, result), cv2.COLOR_RGB2BGR))
-            plot_3d(result, output / f"{base}_3d.png", title=path.name)
+            plot_3d(result, output / f"{base}_3d.png", title=path.name, floor=_floor_plane(cascade))
         _write_atomically(out, json.dumps(results, indent=1))
     failed = sum("error" in r for r in results.values())
     if failed:
@@ -402,8 +430,8 @@ def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output
                 stream.write(json.dumps({"frame": index, "time_s": index / fps, **result_to_dict(result)}) + "\n")
                 stream.flush()
                 if writer is not None:
-                    writer.append_data(np.concatenate([draw_2d(image, result), draw_top_view(result, image.shape[0])],
-                                                      axis=1))
+                    top = draw_top_view(result, image.shape[0], floor=_floor_plane(cascade))
+                    writer.append_data(np.concatenate([draw_2d(image, result), top], axis=1))
                 index += 1
                 bar.update()
     finally:
@@ -427,7 +455,7 @@ def run(source: str | Path, cascade: Pose3DEstimator, camera: CameraSpec, output
         tracking: TrackingConfig = TrackingConfig(), max_frames: int | None = None) -> Path:
     """Images and folders are lifted frame by frame; a video is also tracked (``tracking``), and
     (``video``) written annotated (the JSON lines are always written); ``max_frames`` stops a
-    video after that many frames."""
+    video after that many frames, a folder after that many images."""
     source, output = check_source(source), Path(output)
     boxes = load_boxes(boxes_file) if boxes_file else None
     if boxes is None and isinstance(cascade.estimator, TopDownEstimator):  # every image would fail alike
@@ -437,4 +465,4 @@ def run(source: str | Path, cascade: Pose3DEstimator, camera: CameraSpec, output
         if boxes is not None:
             raise ValueError(NO_VIDEO_BOXES)
         return run_video(cascade, source, camera, output, progress, video, tracking, max_frames)
-    return run_images(cascade, source, camera, output, boxes, progress)
+    return run_images(cascade, source, camera, output, boxes, progress, max_frames)

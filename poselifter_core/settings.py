@@ -25,22 +25,30 @@ class SettingSpec:
     high: float | None = None
     choices: tuple[str, ...] = ()
     live: bool = True  # may change while running (False: read at start-up only)
+    step: int | None = None  # integers: the value is low plus a multiple of this
 
     def check(self, value: Any) -> None:
-        """Raise ValueError when ``value`` is outside the choices or the range."""
+        """Raise ValueError when ``value`` is outside the choices or the range, or off its ``step``."""
         if self.choices and value not in self.choices:
             raise ValueError(f"{self.name} must be one of {list(self.choices)}, got {value!r}")
         if self.low is not None and not self.low <= value <= self.high:
             raise ValueError(f"{self.name} must be in [{self.low}, {self.high}], got {value!r}")
+        if self.step is not None and (value - self.low) % self.step:
+            steps = f"a multiple of {self.step}" if self.low % self.step == 0 else f"{self.low:g} plus a multiple of {self.step}"
+            raise ValueError(f"{self.name} must be {steps}, got {value!r}")
 
 
 def setting(default: Any, description: str, *, low: float | None = None, high: float | None = None,
-            choices: tuple[str, ...] = (), live: bool = True) -> Any:
+            choices: tuple[str, ...] = (), live: bool = True, step: int | None = None) -> Any:
     """A dataclass field with its description, inclusive range ``[low, high]`` (numbers),
-    ``choices`` (strings) and ``live`` (may change while running)."""
+    ``choices`` (strings), ``live`` (may change while running) and ``step`` (integers in a range:
+    ``low`` plus a multiple of it, as a ROS ``IntegerRange``'s step)."""
     if (low is None) != (high is None):
         raise ValueError("give both low and high, or neither")
-    metadata = {"description": description, "low": low, "high": high, "choices": tuple(choices), "live": live}
+    if step is not None and (low is None or not isinstance(default, int) or step < 1 or (high - low) % step):
+        raise ValueError("a step needs an integer setting with a range [low, high] that is a whole number of steps")
+    metadata = {"description": description, "low": low, "high": high, "choices": tuple(choices), "live": live,
+                "step": step}
     if isinstance(default, (list, tuple)):
         return field(default_factory=lambda: type(default)(default), metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -60,7 +68,7 @@ def setting_specs(config: Any, prefix: str = "") -> list[SettingSpec]:
             continue
         meta = f.metadata
         specs.append(SettingSpec(name, value, meta.get("description", ""), meta.get("low"), meta.get("high"),
-                                 tuple(meta.get("choices", ())), bool(meta.get("live", False))))
+                                 tuple(meta.get("choices", ())), bool(meta.get("live", False)), meta.get("step")))
     return specs
 
 
@@ -81,6 +89,19 @@ def _kind_error(declared: Any, value: Any) -> str | None:
     return None
 
 
+def _declared_defaults(cls: type, prefix: str) -> dict[str, Any]:
+    """Dotted setting name -> the field's default, read from the dataclass ``cls`` without making one
+    (a nested dataclass's fields from its default instance)."""
+    declared: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        if dataclasses.is_dataclass(default):
+            declared.update(_declared_defaults(type(default), f"{prefix}{f.name}."))
+        else:
+            declared[f"{prefix}{f.name}"] = default
+    return declared
+
+
 class SettingError(ValueError):
     """A setting's value refused by :func:`check_settings`; ``name`` is the dotted setting."""
 
@@ -94,8 +115,9 @@ def check_settings(config: Any, prefix: str = "") -> None:
     ``prefix``) that is not of its declared default's type (a YAML or ``--set`` value is not
     type-checked when read: ``max_second_looks=1.5``, ``abc``, ``null``) or is outside its range
     or choices: the node refuses such a parameter, and ``infer`` and ``bag`` refuse it with this
-    before any model loads."""
-    declared = {spec.name: spec.default for spec in setting_specs(type(config), prefix)}
+    before any model loads. The declared types come from the fields' defaults, so a config may
+    check itself in its ``__post_init__``."""
+    declared = _declared_defaults(type(config), prefix)
     for spec in setting_specs(config, prefix):
         if spec.name in declared and (kind := _kind_error(declared[spec.name], spec.default)):
             raise SettingError(spec.name, f"{spec.name} must be {kind}, got {spec.default!r}")

@@ -25,7 +25,8 @@ def descriptor(spec: SettingSpec) -> ParameterDescriptor:
         description += f" (one of: {', '.join(spec.choices)})"
     result = ParameterDescriptor(description=description, read_only=not spec.live)
     if spec.low is not None and isinstance(spec.default, int) and not isinstance(spec.default, bool):
-        result.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
+        result.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high),
+                                                    step=spec.step or 1)]
     elif spec.low is not None:
         result.floating_point_range = [FloatingPointRange(from_value=float(spec.low), to_value=float(spec.high),
                                                           step=0.0)]

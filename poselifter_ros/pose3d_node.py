@@ -45,6 +45,9 @@ from .result_outputs import ResultPublishers
 
 NODE_NAME = "pose3d"
 LOG_THROTTLE_S = 5.0
+#: Warned while ``cascade.floor`` is set but the frame's intrinsics are assumed: the floor's rays
+#: need the true focal length, so the cascade leaves it out (silently, before this warning).
+FLOOR_UNUSED = "cascade.floor.camera_height_m is set but the floor is not used"
 DIAGNOSTICS_QOS_DEPTH = 10
 #: image_transport's name for the compressed variant of an image topic.
 COMPRESSED_SUFFIX = "/compressed"
@@ -224,6 +227,11 @@ class Pose3DNode(LifecycleNode):
             self.stats.count("people_head_only", head_only)
         for key, count in frame.result.second_looks.items():
             self.stats.count(f"second_looks_{key}", count)
+        for key, count in frame.result.floor.items():
+            self.stats.count(f"people_floor_{key}", count)
+        if frame.result.intrinsics_assumed and self.config.cascade.floor.enabled:
+            self.get_logger().warning(f"{FLOOR_UNUSED}: no valid CameraInfo, the intrinsics are assumed "
+                                      "(frame.require_camera_info false)", throttle_duration_sec=LOG_THROTTLE_S)
         if failed := frame.result.second_looks[LOOK_FAILED]:
             self.get_logger().warning(f"{failed} second look(s) failed in the 2D stage; those people kept their "
                                       "first look", throttle_duration_sec=LOG_THROTTLE_S)

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from poselifter_core.camera import project
 from poselifter_core.cli import data as data_cli
+from poselifter_core.floor import ANKLES
 from poselifter_core.skeleton import H36M17
 
 # A plausible standing T-ish pose (world mm, Y up), H36M-17 order.
@@ -31,6 +33,38 @@ def synthetic_motion(frames: int, seed: int, scale: float = 1.0) -> np.ndarray:
         poses[:, joint, 1] += 0.3 * amplitude * np.cos(t + phase)
     poses[:, :, 0] += np.linspace(0, 1500, frames)[:, None]
     return poses.astype(np.float32)
+
+
+#: The intrinsics of the mounted camera of the floor helpers below (1280x720).
+MOUNTED_K = np.array([800.0, 800.0, 640.0, 360.0])
+
+
+def world_to_camera(height_m: float, pitch_deg: float, roll_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation (world Y-up, Z forward -> optical frame) and camera centre, written independently of
+    FloorPlane.from_mount: a level camera, pitched down about its x axis, then rolled about z."""
+    p, r = np.radians(pitch_deg), np.radians(roll_deg)
+    level = np.diag([1.0, -1.0, 1.0])  # world x right, y up, z forward -> camera x right, y down, z forward
+    pitch = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])  # look down by p
+    roll = np.array([[np.cos(r), np.sin(r), 0], [-np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    return roll @ pitch @ level, np.array([0.0, height_m, 0.0])
+
+
+def standing_person(size: float, distance_m: float, side_m: float = 0.3, swing_m: float = 0.0) -> np.ndarray:
+    """(17, 3) world metres (Y up): a mocap pose scaled by ``size`` with its lower ankle 0.08 m above
+    the floor, the other ankle ``swing_m`` higher."""
+    pose = synthetic_motion(1, seed=3)[0].astype(np.float64) / 1000.0
+    pose = (pose - pose[0]) * size
+    right, left = ANKLES
+    pose[left, 1] = pose[right, 1] + swing_m
+    pose[:, 1] -= pose[[right, left], 1].min() - 0.08
+    return pose + np.array([side_m, 0.0, distance_m])
+
+
+def camera_view(world: np.ndarray, height_m: float, pitch_deg: float, roll_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """World points seen by the camera at that mount: (camera-frame metres, MOUNTED_K pixels)."""
+    rotation, centre = world_to_camera(height_m, pitch_deg, roll_deg)
+    camera = (world - centre) @ rotation.T
+    return camera, project(camera[None], MOUNTED_K[None])[0]
 
 
 def run_data_cli(*argv: str) -> int:

@@ -16,7 +16,7 @@ NODE = "poselifter_ros"
 #: Layers of the core, bottom first: a module may import its own layer and the layers below.
 #: The key is the first component below ``poselifter_core`` (a subpackage or a top-level module).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "skeleton", "visibility", "camera", "distortion", "config", "settings", "digest", "metrics",
+    ("__init__", "skeleton", "visibility", "camera", "distortion", "config", "settings", "digest", "metrics", "floor", "floor_fit",
      "integrity", "plausibility", "head_location"),
     ("runtime", "mocap", "data", "baselines"),
     ("lifter", "pose2d", "noise"),

@@ -41,6 +41,22 @@ def uint8_model(tmp_path_factory):
     return path
 
 
+def test_a_run_onnxruntime_fails_on_is_a_backend_error(tmp_path):
+    """ONNX Runtime raises its own classes (Fail, ...: not RuntimeError) for a run it fails on; the
+    backend raises BackendError naming the file, as TensorRT's does, so a caller (the cascade's
+    second look) catches that and not every exception."""
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "shape"], ["y"])], "bad_reshape",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])], [helper.make_tensor("shape", TensorProto.INT64, [1], [3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "reshape.onnx"))
+    backend = OnnxRuntimeBackend(tmp_path / "reshape.onnx")
+    with pytest.raises(BackendError, match=r"onnxruntime-cpu failed to run .*reshape\.onnx: .*cannot be reshaped"):
+        backend.run({"x": np.ones((1, 4), np.float32)})
+
+
 def test_uint8_model_through_onnxruntime(uint8_model):
     backend = create_backend("onnxruntime-cpu", uint8_model)
     assert backend.signature.input_dtypes == ("uint8",) and read_signature(uint8_model).input_dtypes == ("uint8",)

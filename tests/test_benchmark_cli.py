@@ -33,8 +33,12 @@ def test_lifted_share_counts_found_lifted_skipped_and_head_located(tmp_path, cap
     covered = photo.copy()
     covered[190:] = 128
     Image.fromarray(covered).save(tmp_path / "b_face_only.png")
-    assert main(["benchmark", "--lifted-share", str(tmp_path), "--pose2d-sizes", "256",
+    assert main(["benchmark", "--lifted-share", str(tmp_path), "--pose2d-sizes", "256", "256+512",
                  "--cascade-backend", "onnxruntime-cpu"]) == 0
-    (row,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith(f"| {tmp_path}")]
-    cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert cells[2:9] == ["2", "2", "1.00", "1", "50.0%", "fewer than 5 observed joints: 1", "1"]
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(f"| {tmp_path}")]
+    cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+    assert cells[0][1:9] == ["shipped, 2D 256 px", "2", "2", "1.00", "1", "50.0%", "fewer than 5 observed joints: 1", "1"]
+    assert cells[0][10] == "1.00"  # ms per frame against the first cascade's
+    # with a second pass at 512 px (which finds neither: she is too large for it), the same people once each
+    assert cells[1][1:9] == ["shipped, 2D 256+512 px", *cells[0][2:9]]
+    assert float(cells[1][10]) > 1

@@ -110,3 +110,26 @@ def test_each_set_example_names_keys_of_its_commands_config():
         overrides = words[1::2]
         assert words[::2] == ["--set"] * len(overrides) and overrides, prog
         apply_overrides(SET_CONFIGS[prog](), overrides)  # raises for a key the config does not have
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
+    """`poselifter fit-floor runs/v | head -1` ended in a BrokenPipeError traceback: the command's
+    output reader left, which is no error of the command."""
+    import json
+
+    import numpy as np
+
+    from conftest import camera_view, standing_person
+
+    rng = np.random.default_rng(0)
+    people = [camera_view(standing_person(1.0, rng.uniform(3, 12), side_m=rng.uniform(-3, 3)), 2.5, 15.0, 0.0)[0]
+              for _ in range(40)]
+    frames = [{"frame": i, "people": [{"joints_m": joints.tolist(), "valid": [True] * 17}]}
+              for i, joints in enumerate(people)]
+    (tmp_path / "results.jsonl").write_text("\n".join(json.dumps(f) for f in frames) + "\n")
+    child = subprocess.Popen([sys.executable, "-m", "poselifter_core", "fit-floor", str(tmp_path)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # the reader is gone before anything is written
+    stderr = child.stderr.read().decode()
+    child.wait(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

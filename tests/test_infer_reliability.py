@@ -97,6 +97,8 @@ def test_output_and_option_errors_come_before_the_models_and_name_the_file(photo
         capsys, "infer", image, "--min-face-keypoints", "7", *no_lifter)  # the option given, and the setting
     assert "--max-second-looks: cascade.max_second_looks must be in [0, 20], got -1" in fails(
         capsys, "infer", image, "--max-second-looks", "-1", *no_lifter)
+    assert "--pose2d-extra-size: cascade.pose2d_extra_size must be a multiple of 32, got 100" in fails(
+        capsys, "infer", image, "--pose2d-extra-size", "100", *no_lifter)
     assert "--max-frames must be at least 1" in fails(capsys, "infer", image, "--max-frames", "0", *no_lifter)
     (tmp_path / "tracking.yaml").write_text("tracker: {max_speed_mps: 0}\n")
     assert "tracker.max_speed_mps must be in [0.1, 20.0], got 0" in fails(
@@ -170,6 +172,18 @@ def test_photos_sharing_a_stem_keep_their_own_pictures(photos, tmp_path):
     assert list(json.loads((out / "results.json").read_text())) == ["x.jpg", "x.png", "y.png"]
     assert sorted(p.name for p in out.glob("*.png")) == ["x.jpg_2d.png", "x.jpg_3d.png", "x.png_2d.png", "x.png_3d.png",
                                                          "y_2d.png", "y_3d.png"]
+
+
+def test_max_frames_limits_a_folder_to_its_first_images(photos, tmp_path, capsys):
+    """--max-frames was silently ignored on a folder (every image processed); the first N in name
+    order, as in a video, and --boxes must name one of those."""
+    out = tmp_path / "out"
+    assert main(["infer", str(photos), "-o", str(out), "--fx", "500", "--max-frames", "2", *BACKEND]) == 0
+    assert list(json.loads((out / "results.json").read_text())) == ["a_good.jpg", "b_truncated.jpg"]
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps({"c_good.png": [[0, 0, 100, 100]]}))  # the third image: not processed
+    assert "--boxes names no input image" in fails(capsys, "infer", photos, "--boxes", boxes, "--max-frames", "2",
+                                                   "--lifter", tmp_path / "none.pt")
 
 
 def test_max_frames_on_a_video_whose_header_gives_no_frame_count(tmp_path, monkeypatch, caplog):

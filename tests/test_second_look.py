@@ -14,6 +14,7 @@ from poselifter_core.cli import main
 from poselifter_core.infer import load_lifter_runtime, result_to_dict
 from poselifter_core.pose2d.base import Person2D, Pose2DEstimator
 from poselifter_core.pose2d.movenet import MoveNet
+from poselifter_core.runtime import BackendError
 from poselifter_core.skeleton import COCO17, H36M17
 
 # A standing person about 190 px tall facing the camera (COCO-17 order), x, y pixels.
@@ -136,7 +137,7 @@ def test_a_box_movenet_refuses_leaves_the_person_with_its_first_look_and_is_coun
 
 
 def _fails(boxes):
-    raise RuntimeError("the network failed")
+    raise BackendError("the network failed")  # what a backend raises for a run it fails on (ONNX Runtime's wrapped)
 
 
 FAILING_LOOKS = {"no person": lambda boxes: [], "two people": lambda boxes: body_in(boxes) * 2,
@@ -149,6 +150,19 @@ FAILING_LOOKS = {"no person": lambda boxes: [], "two people": lambda boxes: body
 @pytest.mark.parametrize("on_box", FAILING_LOOKS.values(), ids=list(FAILING_LOOKS))
 def test_a_look_the_2d_stage_fails_on_leaves_the_person_with_its_first_look(lifter, on_box):
     assert_kept_the_first_look(Pose3DEstimator(Scripted([WHOLE, face()], on_box), lifter).process(IMAGE, CAMERA))
+
+
+@pytest.mark.parametrize("error", [TypeError("bad operand"), AttributeError("no .box"), KeyError("joint"),
+                                   IndexError("index 17"), NotImplementedError("crop"), ZeroDivisionError()],
+                         ids=lambda error: type(error).__name__)
+def test_a_bug_in_the_2d_stage_s_look_is_raised_not_counted_as_a_failed_look(lifter, error):
+    """Every exception was a failed look (a bug in a 2D stage looked like crops it could not read);
+    only what a 2D stage raises for a box it cannot look at is (LOOK_ERRORS)."""
+    def buggy(boxes):
+        raise error
+
+    with pytest.raises(type(error)):
+        Pose3DEstimator(Scripted([WHOLE, face()], buggy), lifter).process(IMAGE, CAMERA)
 
 
 def test_second_looks_are_bounded_per_frame_best_scored_first(lifter):

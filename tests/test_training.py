@@ -125,9 +125,17 @@ def test_cli_help_and_evaluate(mocap_file, tmp_path, capsys):
     # --depth-bins without a mocap test_data to render again, or negative: an error before the data, the lifters and
     # the other tables are computed (it came after them)
     for depth_bins, error in (("10", "--depth-bins renders the test poses again"), ("-1", "--depth-bins must be")):
-        assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt"), "--data", str(tmp_path / "no.npz"),
-                         "--partial-bodies", "--depth-bins", depth_bins]) == 2
+        assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt"), "--partial-bodies",
+                         "--depth-bins", depth_bins]) == 2
         assert error in capsys.readouterr().err
+    # with --config and --data, the per-bin table was the config's test data and the others --data's, unsaid: refused
+    pose_set = load_pose_set(config.test_data)
+    pose_set.save(tmp_path / "test.npz")
+    assert cli_main(["evaluate", "--checkpoint", str(tmp_path / "run" / "checkpoint_best.pt"), "--config",
+                     str(tmp_path / "c.yaml"), "--data", str(tmp_path / "test.npz"), "--partial-bodies",
+                     "--depth-bins", "10", "--output", str(tmp_path / "bins")]) == 2
+    assert "--depth-bins renders the config's mocap test_data again, while --data" in capsys.readouterr().err
+    assert not (tmp_path / "bins").exists()  # before any table
 
 
 def test_evaluate_partial_bodies_tables_old_and_new_side_by_side(mocap_file, tmp_path, capsys):
@@ -168,7 +176,8 @@ def test_evaluate_partial_bodies_tables_old_and_new_side_by_side(mocap_file, tmp
     assert bin_counts(per_bin) == {**{f"{low:g}-{high}": 12 for low, high in zip([0.8, *range(2, 20, 2)], range(2, 21, 2))},
                                    "all": 120}
     assert "| bias old/lifter analytic, size oracle |" in per_bin  # every root of every lifter, with ± intervals
-    assert sum(line.count(" ± ") for line in per_bin.splitlines() if line.startswith("| ")) == 11 * 2 * 2 * 5
+    assert "| bias new/lifter floor, mount error |" in per_bin  # the rig records its floor: the two floor roots
+    assert sum(line.count(" ± ") for line in per_bin.splitlines() if line.startswith("| ")) == 11 * 2 * 2 * 7
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """The 2D drawing of cascade results (video frames, the node's debug image)."""
 import numpy as np
+import pytest
 
 from poselifter_core.camera import Intrinsics
 from poselifter_core.cascade import CascadeResult, Person3D, SkippedPerson
@@ -95,15 +96,32 @@ def test_top_view_marks_people_beyond_its_range_at_the_far_edge():
     assert (np.abs(view.astype(int) - colour).sum(axis=2) == 0).any()
 
 
-def test_top_view_marks_people_beyond_its_range_on_a_wide_bearing_inside_the_picture():
-    """A person beyond the view's depth at a bearing wider than the square view (39 degrees off
-    the axis, in a 90-degree camera) is marked where their bearing leaves the view, at its side
-    edge: at the far edge the ring and its label were off the picture (nothing drawn)."""
+def test_top_view_places_people_outside_it_on_their_bearing_at_its_edge():
+    """The square view is about 27 degrees wide either side of the axis; a camera's field of view
+    is often wider. Whatever the bearing and depth, a position is placed inside the picture."""
+    from poselifter_core.viz.poses import TopViewFrame
+
+    frame = TopViewFrame(240, 20.0)
+    assert frame.place(1.0, 6.0)[1] and np.allclose(frame.place(1.0, 6.0)[0], frame.pixel(1.0, 6.0))
+    for x, z in ((12.0, 15.0), (-12.0, 15.0), (30.0, 2.0), (0.0, 45.0), (50.0, 40.0), (-3.0, 21.0)):
+        at, inside = frame.place(x, z)
+        assert not inside, (x, z)
+        assert frame.EDGE_PX - 1e-9 <= at[0] <= 240 - frame.EDGE_PX + 1e-9 and 10 - 1e-9 <= at[1] <= 230, (x, z, at)
+        dx, dz = at[0] - 120, 230 - at[1]  # on the person's bearing
+        assert np.isclose(np.arctan2(dx, dz), np.arctan2(x, z)), (x, z, at)
+
+
+@pytest.mark.parametrize("depth_of_range", [0.75, 1.5])
+def test_top_view_marks_people_on_a_wide_bearing_inside_the_picture(depth_of_range):
+    """A person at a bearing wider than the square view (39 degrees off the axis, in a 90-degree
+    camera) is marked where their bearing leaves the view, at its side edge, with their depth:
+    within the view's depth the skeleton was drawn off the picture, beyond it the ring and its label
+    (nothing drawn either way)."""
     from dataclasses import replace
 
     from poselifter_core.viz.poses import draw_top_view
 
-    depth = 1.5 * RigConfig().distance_m[1]
+    depth = depth_of_range * RigConfig().distance_m[1]
     for side in (1.0, -1.0):
         root = np.array([side * 0.8 * depth, 0.0, depth])
         person = replace(_person(np.ones(17, bool)), root_m=root, joints_m=_person(np.ones(17, bool)).relative_m + root,
@@ -130,3 +148,45 @@ def test_top_view_marks_a_head_only_person_beyond_its_range():
     empty = draw_top_view(CascadeResult([], result.intrinsics, False), 240)
     changed = np.argwhere((draw_top_view(result, 240) != empty).any(axis=2))
     assert len(changed) and changed[:, 0].max() < 30 and (changed[:, 1] > 120).all()  # at the far edge, right
+
+
+@pytest.mark.parametrize("pitch, roll", [(39.0, 5.5), (90.0, 0.0), (0.0, -10.0)])
+def test_with_the_mount_the_views_are_levelled_on_the_floor(tmp_path, pitch, roll):
+    """vtest.avi with its fitted mount (8 m, 39 deg down): the top view drew each standing person as
+    a line 1.1 m long toward the camera (their height seen along the tilted optical axis) and the
+    3D view's '-y (m, up)' put farther people higher, on a floor rising 4 m over 16 m. Given the
+    floor, both views are of the levelled camera frame: a standing person's head is above their
+    feet, at their height above the floor, and the top view shows a footprint."""
+    from dataclasses import replace
+
+    from poselifter_core.floor import ANKLES, FloorPlane
+    from poselifter_core.viz.poses import draw_top_view, level_rotation, plot_3d
+
+    from conftest import camera_view, standing_person
+
+    height = 8.0
+    world = standing_person(1.0, 10.0, side_m=1.0)
+    camera, _ = camera_view(world, height, pitch, roll)
+    levelled = camera @ level_rotation(FloorPlane.from_mount(height, pitch, roll)).T
+    np.testing.assert_allclose(height - levelled[:, 1], world[:, 1], atol=1e-9)  # heights above the floor
+    np.testing.assert_allclose(np.hypot(levelled[:, 0], levelled[:, 2]), np.hypot(world[:, 0], world[:, 2]),
+                               atol=1e-9)  # distances along the floor
+    head, feet = levelled[10], levelled[list(ANKLES)].mean(axis=0)
+    assert np.hypot(*(head - feet)[[0, 2]]) < 0.3  # upright: the head above the feet
+
+    person = replace(_person(np.ones(17, bool)), joints_m=camera, root_m=camera[0], track_id="t1")
+    result = CascadeResult([person], Intrinsics(800.0, 800.0, 640.0, 360.0), False)
+    colour = np.array([round(255 * c) for c in person_colour("t1", 0)])
+
+    def footprint(view: np.ndarray) -> float:  # extent of the person's colour along the picture's depth axis [px]
+        rows = np.flatnonzero((np.abs(view.astype(int) - colour).sum(axis=2) < 60).any(axis=1))
+        return float(np.ptp(rows)) if len(rows) else 0.0
+
+    level = footprint(draw_top_view(result, 960, floor=FloorPlane.from_mount(height, pitch, roll)))
+    scale = (960 - 20) / RigConfig().distance_m[1]
+    label = 16  # the id's label above the root, in the person's colour [px]
+    assert level < label + 0.6 * scale  # a footprint (a stride), not the person's height
+    if pitch >= 39.0:  # the camera frame: stretched along z by the height seen along the tilted axis
+        stretched = footprint(draw_top_view(result, 960))
+        assert stretched > 0.85 * scale and stretched > level + 0.4 * scale
+    assert plot_3d(result, tmp_path / "3d.png", floor=FloorPlane.from_mount(height, pitch, roll)).is_file()

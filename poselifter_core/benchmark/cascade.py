@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import resource
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,30 +258,36 @@ def _frames(source, every: int, max_frames: int):
 def lifted_share_report(cascades: dict, sources: list, every: int = 10, max_frames: int = 80) -> str:
     """Per source and named cascade (e.g. one per 2D input size): the people the 2D stage found
     (in all and per frame), the share lifted, the skip reasons, how many of the skipped were located
-    by their head (``CascadeResult.head_only``) and the cascade's median ms per frame."""
-    lines = [f"Machine: {cpu_name()}, {os.cpu_count()} logical cores.", "",
+    by their head (``CascadeResult.head_only``), the cascade's median ms per frame and its ratio to
+    the first cascade's. The cascades take turns on each frame, so a change of the machine's load
+    reaches them alike."""
+    lines = [f"Machine: {cpu_name()}, {os.cpu_count()} logical cores; load average at the start "
+             f"{os.getloadavg()[0]:.1f}.", "",
              "| source | cascade | frames | people found | found/frame | lifted | share lifted | skipped (reason: count) "
-             "| skipped, head located | median ms/frame |",
-             "|---|---|---:|---:|---:|---:|---:|---|---:|---:|"]
+             "| skipped, head located | median ms/frame | ms vs the first |",
+             "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
     for source in sources:
         frames = list(_frames(source, every, max_frames))
         if not frames:
             raise ValueError(f"{source} has no images or frames")
-        for name, cascade in cascades.items():
-            found = lifted = heads = 0
-            reasons: dict[str, int] = {}
-            times = []
-            for _, image in frames:
+        found, lifted, heads = Counter(), Counter(), Counter()
+        reasons: dict[str, Counter] = {name: Counter() for name in cascades}
+        times: dict[str, list[float]] = {name: [] for name in cascades}
+        for _, image in frames:
+            for name, cascade in cascades.items():
                 start = time.perf_counter()
                 result = cascade.process(image)
-                times.append(1000 * (time.perf_counter() - start))
-                lifted += len(result.people)
-                found += len(result.people) + len(result.skipped_people)
-                heads += len(result.head_only)
-                for reason, count in result.skipped.items():
-                    reasons[reason] = reasons.get(reason, 0) + count
-            share = f"{100 * lifted / found:.1f}%" if found else "n/a"
-            skipped = "; ".join(f"{r}: {c}" for r, c in sorted(reasons.items())) or "none"
-            lines.append(f"| {source} | {name} | {len(frames)} | {found} | {found / len(frames):.2f} | {lifted} | {share} "
-                         f"| {skipped} | {heads} | {np.median(times):.1f} |")
+                times[name].append(1000 * (time.perf_counter() - start))
+                lifted[name] += len(result.people)
+                found[name] += len(result.people) + len(result.skipped_people)
+                heads[name] += len(result.head_only)
+                reasons[name].update(result.skipped)
+        first = np.median(times[next(iter(cascades))])
+        for name in cascades:
+            share = f"{100 * lifted[name] / found[name]:.1f}%" if found[name] else "n/a"
+            skipped = "; ".join(f"{r}: {c}" for r, c in sorted(reasons[name].items())) or "none"
+            lines.append(f"| {source} | {name} | {len(frames)} | {found[name]} | {found[name] / len(frames):.2f} | "
+                         f"{lifted[name]} | {share} | {skipped} | {heads[name]} | {np.median(times[name]):.1f} | "
+                         f"{np.median(times[name]) / first:.2f} |")
+    lines += ["", f"Load average at the end {os.getloadavg()[0]:.1f}."]
     return "\n".join(lines) + "\n"

@@ -5,7 +5,9 @@ through the rig with ``min_visible_joints: 17``) and writes Markdown tables:
 
 * overall, per subject and per action: MPJPE, PA-MPJPE, MRPE and MRPE in % of the root depth;
 * per subject, the learned root against the analytic root of Mehta et al. on the same relative pose,
-  and both with the body-size oracle of :mod:`.depth_bins` (:func:`root_scores`);
+  and both with the body-size oracle of :mod:`.depth_bins` (:func:`root_scores`); on rig data (which
+  records its floor) also the learned root fused with the floor (:mod:`..floor`), with the exact
+  camera mount and with a hand-measured one (:data:`MOUNT_ERROR`);
 * the same metrics with 3, 6 and 9 of the joints the 2D stage reports missing
   (:func:`..data.missingness.missing_masks`: forearms and lower legs, lower body, image border;
   derived joints follow);
@@ -25,16 +27,22 @@ import numpy as np
 from ..baselines import analytic_root
 from ..data.missingness import MISSING_PATTERNS, missing_masks
 from ..data.pose_set import PoseSet
+from ..floor import FloorConfig, FloorPlane, floor_root_depth, fuse_root_depth
 from ..lifter.inference import Lifter
 from ..metrics import all_metrics
 from ..visibility import VisibilityRule
 from .depth_bins import body_size_mm, mean_with_2se, size_oracle_root
 
 SUMMARY_METRICS = ("MPJPE", "PA-MPJPE", "MRPE", "MRPE %")
+#: 1-sigma error of a camera mount measured by hand (pitch and roll [deg], height [m]) for the
+#: "floor, mount error" root.
+MOUNT_ERROR = (0.5, 0.03)
 ROOT_KINDS_NOTE = ("learned: the lifter's root; analytic: Mehta et al.'s root on the lifter's relative pose; size "
                    "oracle: that root scaled by the true summed bone length over the relative pose's; oracle vs "
                    "training mean: the learned root scaled by the true summed bone length over the training bodies' "
-                   "mean.")
+                   "mean; floor: the learned root moved along its ray to its depth fused with the floor's "
+                   "(poselifter_core/floor.py, default settings), the camera's mount exact or with a hand-measured "
+                   f"error (1 sigma: pitch and roll {MOUNT_ERROR[0]:g} deg, height {MOUNT_ERROR[1] * 100:g} cm).")
 
 
 @dataclass
@@ -168,7 +176,31 @@ def root_scores(lifter: Lifter, keypoints: np.ndarray, data: PoseSet,
     if train_size_mm is not None:
         roots["learned, oracle vs training mean"] = size_oracle_root(roots["learned"], train_size_mm,
                                                                      data.joints_3d, skeleton)
+    if data.floor is not None:
+        roots["floor"] = floor_root(roots["learned"], relative, keypoints, data)
+        roots["floor, mount error"] = floor_root(roots["learned"], relative, keypoints, data, MOUNT_ERROR)
     return {kind: _scores(root[:, None, :] + relative, root, data) for kind, root in roots.items()}
+
+
+def floor_root(learned_mm: np.ndarray, relative_mm: np.ndarray, keypoints: np.ndarray, data: PoseSet,
+               mount_error: tuple[float, float] | None = None, seed: int = 0) -> np.ndarray:
+    """(N, 3) mm: the learned roots moved along their rays to the depth fused with the floor that
+    ``data`` records (the rig's), seen through a mount with ``mount_error`` (1-sigma pitch and roll
+    [deg], height [m]; seeded) when given."""
+    up, height_m = data.floor[:, :3], data.floor[:, 3] / 1000.0
+    if mount_error is not None:
+        rng = np.random.default_rng(seed)
+        pitch, roll = np.radians(rng.normal(0.0, mount_error[0], (2, len(up))))
+        c, s = np.cos(pitch), np.sin(pitch)
+        up = np.stack([up[:, 0], c * up[:, 1] - s * up[:, 2], s * up[:, 1] + c * up[:, 2]], axis=1)
+        c, s = np.cos(roll), np.sin(roll)
+        up = np.stack([c * up[:, 0] - s * up[:, 1], s * up[:, 0] + c * up[:, 1], up[:, 2]], axis=1)
+        height_m = height_m + rng.normal(0.0, mount_error[1], len(up))
+    config = FloorConfig()
+    depth, sigma = floor_root_depth(keypoints, data.visible, data.intrinsics, relative_mm / 1000.0,
+                                    FloorPlane(up, height_m), config)
+    fused, _ = fuse_root_depth(learned_mm[:, 2] / 1000.0, depth, sigma, config)
+    return learned_mm * (fused * 1000.0 / learned_mm[:, 2])[:, None]
 
 
 def per_bin_report(lifters: dict[str, Lifter], data: PoseSet, keypoints: np.ndarray, edges_m: np.ndarray,

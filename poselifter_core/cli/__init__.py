@@ -13,6 +13,7 @@ import argparse
 import ast
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "bag",
     "data",
     "fit-error-model",
+    "fit-floor",
     "plot-error-model",
     "train-2d",
     "export",
@@ -116,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # stdout's reader left (`poselifter fit-floor runs/v | head -2`): no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor one when Python flushes at exit
+        return 1
     except (ValueError, FileNotFoundError, KeyError, BackendError) as error:
         if args.verbose:
             raise

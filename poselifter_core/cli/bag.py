@@ -106,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
     config = bag_config(args)
     plan = plan_bag(args.input, args.output, config)
     print("inputs: " + ", ".join(f"{stream} {topic}" for stream, topic in plan.streams.items()))
+    floor = config.cascade.floor
+    if not floor.enabled and (floor.camera_pitch_deg, floor.camera_roll_deg) != (0.0, 0.0):
+        print("warning: cascade.floor.camera_pitch_deg or camera_roll_deg is set, but camera_height_m is 0: the "
+              "floor is off (set the camera's height above it to use the mount)")
     apply_threads_argument(args)
     cascade = build_cascade(config.lifter or None, config.pose2d or None, config.cascade, config.backend,
                             lift_only=config.frame.mode == "keypoints")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..lifter.config import LifterConfig
 from ..lifter.weights import LIFTER_WEIGHTS
 from ..runtime.engine_cache import PRECISIONS
 from ..runtime.factory import BACKEND_SETTINGS
 from .common import apply_threads_argument
+
+if TYPE_CHECKING:
+    from ..cascade import CascadeConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     share.add_argument("--lifted-share", nargs="+", metavar="PHOTO_FOLDER_OR_VIDEO",
                        help="count people found, lifted and skipped (by reason) per source, for each --lifter and "
                             "--pose2d-sizes, with the cascade's ms per frame")
-    share.add_argument("--pose2d-sizes", nargs="+", type=int, default=[256], help="MoveNet input long sides to compare")
+    share.add_argument("--pose2d-sizes", nargs="+", type=pose2d_sizes, default=[(256, 0)], metavar="PX[+PX]",
+                       help="MoveNet input long sides to compare: 384 (one bottom-up pass), or 256+384 (a second "
+                            "pass at 384 merged with the first: cascade.pose2d_extra_size)")
     share.add_argument("--lifters", nargs="+", help="lifters to compare for --lifted-share (default: the shipped one)")
     share.add_argument("--every", type=int, default=10, help="every n-th video frame for --lifted-share")
     share.add_argument("--max-frames", type=int, default=80, help="frames (or photos) per source for --lifted-share")
@@ -82,15 +88,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.set_defaults(func=run_error_model_fit)
 
 
+def pose2d_sizes(text: str) -> tuple[int, int]:
+    """``--pose2d-sizes`` entry: ``384`` -> (384, 0); ``256+384`` -> (256, 384), the cascade's
+    ``pose2d_size`` and ``pose2d_extra_size``."""
+    try:
+        sizes = [int(part) for part in text.split("+")]
+    except ValueError:
+        sizes = []
+    if not 1 <= len(sizes) <= 2:
+        raise argparse.ArgumentTypeError(f"expected PX or PX+PX (e.g. 256 or 256+384), got {text!r}")
+    return sizes[0], sizes[1] if len(sizes) == 2 else 0
+
+
+def check_cascade(config: CascadeConfig) -> CascadeConfig:
+    """``config`` when its settings are valid, else the error naming the setting (before any model loads)."""
+    from ..settings import check_settings
+
+    check_settings(config, "cascade.")
+    return config
+
+
 def run(args: argparse.Namespace) -> int:
     if args.lifted_share:
         from ..benchmark.cascade import lifted_share_report
         from ..cascade import CascadeConfig
         from ..infer import build_cascade
 
-        cascades = {f"{Path(lifter).name if lifter else 'shipped'}, 2D {size} px":
-                    build_cascade(lifter, config=CascadeConfig(pose2d_size=size), backend=args.cascade_backend)
-                    for lifter in (args.lifters or [None]) for size in args.pose2d_sizes}
+        cascades = {f"{Path(lifter).name if lifter else 'shipped'}, 2D {'+'.join(str(s) for s in sizes if s)} px":
+                    build_cascade(lifter, config=check_cascade(CascadeConfig(pose2d_size=sizes[0],
+                                                                             pose2d_extra_size=sizes[1])),
+                                  backend=args.cascade_backend)
+                    for lifter in (args.lifters or [None]) for sizes in args.pose2d_sizes}
         print(lifted_share_report(cascades, args.lifted_share, args.every, args.max_frames))
         return 0
     if args.lifter_files:

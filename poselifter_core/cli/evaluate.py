@@ -50,7 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--depth-bins", type=int, default=0, metavar="N",
                         help="with --partial-bodies: also render the test poses again with N full-body samples per "
                              "2 m bin of root depth (0.8-20 m, the test rig otherwise, seeded) and tabulate the depth "
-                             "error per bin with 2-standard-error intervals (needs a mocap test_data)")
+                             "error per bin with 2-standard-error intervals (needs --config with a mocap test_data; "
+                             "refused with --data, a plain npz that cannot be rendered again, so that every table "
+                             "of the report is on the config's test data)")
     parser.set_defaults(func=run)
 
 
@@ -59,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--depth-bins adds a table to --partial-bodies: give both")
     if args.depth_bins < 0:
         raise ValueError(f"--depth-bins must be at least 0 (0: no per-bin table), got {args.depth_bins}")
+    if args.depth_bins and args.data:
+        raise ValueError("--depth-bins renders the config's mocap test_data again, while --data would give the other "
+                         "tables: leave out --data to have every table on the config's test_data, or run --depth-bins "
+                         "in a call of its own")
     config = load_train_config(args) if args.config else None
     if args.depth_bins:
         _per_bin_spec(config)  # its error before the data, the lifters and the other tables, not after them

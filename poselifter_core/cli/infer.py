@@ -14,6 +14,10 @@ from ..settings import SettingError, check_settings
 from ..tracking import TrackingConfig
 from .common import add_threads_argument, apply_threads_argument
 
+#: The options of cascade settings whose option is not ``--<the setting's name>`` (after ``cascade.``).
+OPTIONS = {"cascade.floor.camera_height_m": "--camera-height", "cascade.floor.camera_pitch_deg": "--camera-pitch",
+           "cascade.floor.camera_roll_deg": "--camera-roll", "cascade.floor.angle_error_deg": "--camera-angle-error"}
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -76,12 +80,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pose2d-size", type=int, default=defaults.pose2d_size, metavar="PX",
                         help="MoveNet's bottom-up input long side, a multiple of 32 (larger finds smaller people, "
                              "costs more: docs/benchmarks.md)")
+    parser.add_argument("--pose2d-extra-size", type=int, default=defaults.pose2d_extra_size, metavar="PX",
+                        help="MoveNet: a second bottom-up pass at this long side (a multiple of 32; 0: none), its "
+                             "people merged with the first pass's: with 256, 384 or 512 also finds small, far people "
+                             "at 3x or 5x the cascade's time per frame (docs/benchmarks.md)")
     parser.add_argument("--lifter-weights", default=defaults.lifter_weights, choices=LIFTER_WEIGHTS,
                         help="lifter weights on ONNX Runtime's CPU: auto runs the int8-weight variant beside the "
                              "lifter's ONNX file when there is one (the shipped lifter has one), fp32 never, int8 "
                              "requires it; GPU backends run fp32")
+    floor = defaults.floor
+    parser.add_argument("--camera-height", type=float, default=floor.camera_height_m, metavar="M",
+                        help="height of the camera above a flat floor in metres (a robot's or a fixed camera's "
+                             "mount): a standing person's observed ankle then fixes their depth, fused with the "
+                             "lifter's (README, 'Known camera mount'); 0: unknown. Needs the camera (--fx or --fov)")
+    parser.add_argument("--camera-pitch", type=float, default=floor.camera_pitch_deg, metavar="DEG",
+                        help="with --camera-height: the camera's pitch below the horizon in degrees, positive "
+                             "looking down")
+    parser.add_argument("--camera-roll", type=float, default=floor.camera_roll_deg, metavar="DEG",
+                        help="with --camera-height: the camera's roll about its optical axis in degrees, positive "
+                             "clockwise seen from behind the camera")
+    parser.add_argument("--camera-angle-error", type=float, default=floor.angle_error_deg, metavar="DEG",
+                        help="with --camera-height: the 1-sigma error of the mount's angles and an ankle's ray in "
+                             "degrees (fit-floor prints the one its fit warrants; lower it for a calibrated mount)")
     parser.add_argument("--max-frames", type=int, metavar="N",
-                        help="video input: process only the first N frames (default: all)")
+                        help="process only the first N frames of a video, or the first N images of a folder in "
+                             "name order (default: all)")
     parser.add_argument("--no-video", action="store_true",
                         help="video input: write only results.jsonl, not the annotated copy (saves its encoding)")
     parser.add_argument("--tracking-config", metavar="YAML",
@@ -102,26 +125,49 @@ def tracking_config(args: argparse.Namespace) -> TrackingConfig:
     return replace(config, enabled=False) if args.no_tracking else config
 
 
+def cascade_config(args: argparse.Namespace) -> CascadeConfig:
+    """The options' cascade settings, checked: ValueError naming the option and the setting."""
+    defaults = CascadeConfig()
+    floor = replace(defaults.floor, camera_height_m=args.camera_height, camera_pitch_deg=args.camera_pitch,
+                    camera_roll_deg=args.camera_roll, angle_error_deg=args.camera_angle_error)
+    if not args.camera_height:  # the mount's angles alone were silently ignored (the floor is off without a height)
+        alone = [option for option, value, default in (
+            ("--camera-pitch", args.camera_pitch, defaults.floor.camera_pitch_deg),
+            ("--camera-roll", args.camera_roll, defaults.floor.camera_roll_deg),
+            ("--camera-angle-error", args.camera_angle_error, defaults.floor.angle_error_deg)) if value != default]
+        if alone:
+            raise ValueError(f"{' and '.join(alone)} need{'s' * (len(alone) == 1)} --camera-height (the camera's "
+                             "height above the floor, in metres): without it the floor is off")
+    if args.pose2d_extra_size and args.pose2d_extra_size == args.pose2d_size:
+        raise ValueError(f"--pose2d-extra-size {args.pose2d_extra_size} is the --pose2d-size: a second pass at the "
+                         "same size finds the same people at twice the cost; give another size (e.g. 384 or 512 "
+                         "with 256) or leave it out")
+    config = replace(defaults, min_person_score=args.min_person_score, min_joint_score=args.min_joint_score,
+                     min_valid_joints=args.min_valid_joints, min_torso_joints=args.min_torso_joints,
+                     pose2d_size=args.pose2d_size, pose2d_extra_size=args.pose2d_extra_size,
+                     lifter_weights=args.lifter_weights,
+                     second_look=not args.no_second_look, max_second_looks=args.max_second_looks,
+                     locate_heads=not args.no_locate_heads, min_face_keypoints=args.min_face_keypoints, floor=floor)
+    try:  # each cascade.* setting set here has the option OPTIONS names, else --<its name>
+        check_settings(config, "cascade.")
+    except SettingError as error:  # --min-face-keypoints 7: "--min-face-keypoints: cascade.min_face_keypoints must be ..."
+        option = OPTIONS.get(error.name) or "--" + error.name.removeprefix("cascade.").replace("_", "-")
+        raise ValueError(f"{option}: {error}") from None
+    return config
+
+
 def execute(args: argparse.Namespace) -> int:
     distortion = Distortion(args.dist_model, tuple(args.dist)) if args.dist else None
     camera = CameraSpec(args.fx, args.fy, args.cx, args.cy, args.fov, distortion)
     apply_threads_argument(args)
     source = check_source(args.source)
-    if args.boxes:
-        check_boxes(args.boxes, source)  # a broken or mismatched file is an error before the models load
-    config = CascadeConfig(min_person_score=args.min_person_score, min_joint_score=args.min_joint_score,
-                           min_valid_joints=args.min_valid_joints, min_torso_joints=args.min_torso_joints,
-                           pose2d_size=args.pose2d_size, lifter_weights=args.lifter_weights,
-                           second_look=not args.no_second_look, max_second_looks=args.max_second_looks,
-                           locate_heads=not args.no_locate_heads,
-                           min_face_keypoints=args.min_face_keypoints)
-    try:  # each cascade.* setting set here has the option --<its name>
-        check_settings(config, "cascade.")
-    except SettingError as error:  # --min-face-keypoints 7: "--min-face-keypoints: cascade.min_face_keypoints must be ..."
-        option = "--" + error.name.removeprefix("cascade.").replace("_", "-")
-        raise ValueError(f"{option}: {error}") from None
     if args.max_frames is not None and args.max_frames < 1:
         raise ValueError(f"--max-frames must be at least 1, got {args.max_frames}")
+    if args.boxes:  # a broken or mismatched file is an error before the models load
+        check_boxes(args.boxes, source, args.max_frames)
+    config = cascade_config(args)
+    if config.floor.enabled and args.fx is None and args.fov is None:
+        raise ValueError("--camera-height needs the camera's intrinsics (the floor's rays): give --fx or --fov")
     prepare_output(args.output)
     tracking = tracking_config(args)
     cascade = build_cascade(args.lifter, args.pose2d, config, args.backend)

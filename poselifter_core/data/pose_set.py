@@ -16,6 +16,8 @@ K               (N, 3, 3) f8   camera matrix per sample (or ``intrinsics`` (N, 4
 image_size      (N, 2) i4      optional: width, height in pixels
 visible         (N, J) bool    optional: observed joints (default all); a missing joint's 2D
                                value is kept (e.g. outside the image) but not used by the lifter
+floor           (N, 4) f8      optional: the floor in the camera frame: world up (unit vector)
+                               and the camera's height above the floor in mm (the rig's)
 subject         (N,) str       optional labels; ``action`` and ``camera`` likewise
 skeleton        () str         optional: skeleton name, default ``h36m17``
 =============== ============== ===========================================================
@@ -44,6 +46,7 @@ class PoseSet:
     action: np.ndarray = field(default=None)  # type: ignore[assignment]
     camera: np.ndarray = field(default=None)  # type: ignore[assignment]
     visible: np.ndarray = field(default=None)  # type: ignore[assignment]  # (N, J) bool, default all True
+    floor: np.ndarray | None = None  # (N, 4): up in the camera frame, camera height above the floor [mm]
 
     def __post_init__(self) -> None:
         self.keypoints_2d = np.asarray(self.keypoints_2d, dtype=np.float32)
@@ -59,6 +62,8 @@ class PoseSet:
             self.image_size = np.asarray(self.image_size, dtype=np.int32)
         self.visible = (np.ones(self.keypoints_2d.shape[:2], dtype=bool) if self.visible is None
                         else np.asarray(self.visible, dtype=bool))
+        if self.floor is not None:
+            self.floor = np.asarray(self.floor, dtype=np.float64)
         self.validate()
 
     def validate(self) -> None:
@@ -73,6 +78,8 @@ class PoseSet:
         validate_intrinsics_array(self.intrinsics)
         if self.visible.shape != self.keypoints_2d.shape[:2]:
             raise ValueError(f"visible must have shape {self.keypoints_2d.shape[:2]}, got {self.visible.shape}")
+        if self.floor is not None and self.floor.shape != (n, 4):
+            raise ValueError(f"floor must have shape {(n, 4)}, got {self.floor.shape}")
         for name in LABELS:
             if len(getattr(self, name)) != n:
                 raise ValueError(f"label {name!r} has {len(getattr(self, name))} entries for {n} samples")
@@ -105,6 +112,8 @@ class PoseSet:
             raise ValueError("cannot concatenate pose sets of different skeletons")
         sizes = [s.image_size for s in sets]
         image_size = None if any(x is None for x in sizes) else np.concatenate(sizes)
+        floors = [s.floor for s in sets]
+        floor = None if any(x is None for x in floors) else np.concatenate(floors)
         return PoseSet(
             keypoints_2d=np.concatenate([s.keypoints_2d for s in sets]),
             joints_3d=np.concatenate([s.joints_3d for s in sets]),
@@ -112,6 +121,7 @@ class PoseSet:
             skeleton=skeleton,
             image_size=image_size,
             visible=np.concatenate([s.visible for s in sets]),
+            floor=floor,
             **{name: np.concatenate([getattr(s, name) for s in sets]) for name in LABELS},
         )
 
@@ -120,7 +130,7 @@ class PoseSet:
         K = np.zeros((len(self), 3, 3))
         K[:, 0, 0], K[:, 1, 1] = self.intrinsics[:, 0], self.intrinsics[:, 1]
         K[:, 0, 2], K[:, 1, 2], K[:, 2, 2] = self.intrinsics[:, 2], self.intrinsics[:, 3], 1.0
-        extra = {} if self.image_size is None else {"image_size": self.image_size}
+        extra = {name: getattr(self, name) for name in ("image_size", "floor") if getattr(self, name) is not None}
         np.savez_compressed(
             path,
             keypoints_2d=self.keypoints_2d,
@@ -155,5 +165,6 @@ class PoseSet:
                 skeleton=get_skeleton(str(data["skeleton"])) if "skeleton" in data.files else get_skeleton("h36m17"),
                 image_size=data["image_size"] if "image_size" in data.files else None,
                 visible=data["visible"] if "visible" in data.files else None,
+                floor=data["floor"] if "floor" in data.files else None,
                 **{name: data[name] for name in LABELS if name in data.files},
             )

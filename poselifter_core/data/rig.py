@@ -8,6 +8,10 @@ horizontal, towards the pelvis's azimuth), as on a robot or a wall-mounted camer
 offset (so people appear anywhere in the frame, not only in the centre) and a little roll, a focal
 length, an image size and a principal point jittered around the image centre.
 
+Each sample records its floor (``PoseSet.floor``: world up in the camera frame and the camera's
+height above the floor), the floor taken ``floor.ANKLE_HEIGHT_M`` below the clip's lowest joint (an
+ankle: motion capture gives joints, not soles).
+
 Joints outside the image (closer than ``margin_px`` to its border) are kept but marked missing in
 ``PoseSet.visible`` (with the derived-joint rule of :mod:`..visibility`): people cut by the image
 border are what a robot sees. Samples are dropped only when a joint is behind or too close to the
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..floor import ANKLE_HEIGHT_M
 from ..skeleton import H36M17, Skeleton
 from ..visibility import VisibilityRule, derive_visibility
 from .pose_set import PoseSet
@@ -107,6 +112,7 @@ def render_views(clips: list[MocapClip], config: RigConfig, views: int, seed: in
         skeleton=skeleton,
         image_size=sizes[keep].astype(np.int32),
         visible=inside[keep],
+        floor=np.concatenate([rotation[:, :, 1], (centre[:, 1] - floor + ANKLE_HEIGHT_M * 1000.0)[:, None]], axis=1)[keep],
         subject=subject[keep],
         action=action[keep],
     )

@@ -9,6 +9,8 @@ Two modes behind one :meth:`MoveNet.estimate`:
 * bottom-up (no boxes): letterbox the frame to ``long_side`` (padded to multiples of 32), run
   once, keep the up to 6 people whose score reaches ``min_person_score``, less any that repeats a
   better-scored one's keypoints (:mod:`.duplicates`: the model does that at inputs above 256 px);
+  with an ``extra_long_side``, a second pass at that size too, whose people join the first's
+  less those both found (:func:`.duplicates.merge_passes`), so up to 12;
 * on crops (boxes given): crop each box as a top-down estimator would (square, with context
   padding) and keep the detection in the crop that overlaps the box best; one result per box.
 
@@ -24,7 +26,7 @@ import numpy as np
 from ..runtime.factory import create_backend
 from ..skeleton import COCO17
 from .base import Person2D, Pose2DEstimator, check_boxes, check_image
-from .duplicates import DUPLICATE_OKS, drop_duplicates
+from .duplicates import DUPLICATE_OKS, box_iou, drop_duplicates, merge_passes
 from .transforms import CropTransform
 
 #: The shipped model (see ``assets/movenet/NOTICE.md`` for its licence and provenance).
@@ -33,21 +35,13 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "assets" / "movene
 _NUM_KEYPOINTS = 17
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of boxes ``a`` ``(N, 4)`` with one box ``b`` ``(4,)``, x1, y1, x2, y2."""
-    ix = np.clip(np.minimum(a[:, 2], b[2]) - np.maximum(a[:, 0], b[0]), 0, None)
-    iy = np.clip(np.minimum(a[:, 3], b[3]) - np.maximum(a[:, 1], b[1]), 0, None)
-    inter = ix * iy
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[2] - b[0]) * (b[3] - b[1])
-    return inter / np.maximum(area_a + area_b - inter, 1e-12)
-
-
 class MoveNet(Pose2DEstimator):
     """MoveNet MultiPose Lightning: COCO-17 keypoints of up to 6 people.
 
     ``long_side``: letterbox size of the bottom-up mode (a multiple of 32; 256 is the model's
-    native size, larger finds smaller people at more cost). ``min_person_score``: people below
+    native size, larger finds smaller people at more cost). ``extra_long_side``: 0, or the size
+    of a second bottom-up pass merged with the first (a multiple of 32; larger inputs lose large,
+    close people that 256 finds, so 256 + 384 or 512 sees both). ``min_person_score``: people below
     it are dropped. ``crop_size``, ``crop_padding``: the square crop of the on-crop mode.
     ``min_crop_iou``: in that mode, a detection must overlap the given box at least this much,
     otherwise the box's person is reported as not found (score 0, NaN keypoints).
@@ -64,6 +58,7 @@ class MoveNet(Pose2DEstimator):
         self,
         model_path: str | Path | None = None,
         long_side: int = 256,
+        extra_long_side: int = 0,
         min_person_score: float = 0.2,
         crop_size: int = 256,
         crop_padding: float = 1.25,
@@ -72,8 +67,10 @@ class MoveNet(Pose2DEstimator):
         num_threads: int = 0,
         backend: str = "auto",
     ) -> None:
-        if long_side % 32 or long_side < 32 or crop_size % 32 or crop_size < 32:
-            raise ValueError(f"long_side and crop_size must be multiples of 32, got {long_side}, {crop_size}")
+        if any(size % 32 for size in (long_side, crop_size, extra_long_side)) or min(long_side, crop_size) < 32 \
+                or extra_long_side < 0:
+            raise ValueError(f"long_side, extra_long_side and crop_size must be multiples of 32 (extra_long_side 0: "
+                             f"off), got {long_side}, {extra_long_side}, {crop_size}")
         self.backend = create_backend(backend, model_path or DEFAULT_MODEL_PATH, threads=num_threads or None,
                                       model_name="MoveNet")
         if len(self.backend.input_names) != 1:
@@ -81,6 +78,7 @@ class MoveNet(Pose2DEstimator):
         self.input_name = self.backend.input_names[0]
         self.output_name = self.backend.output_names[0]
         self.long_side = long_side
+        self.extra_long_side = extra_long_side
         self.min_person_score = float(min_person_score)
         self.crop_size = crop_size
         self.crop_padding = float(crop_padding)
@@ -90,8 +88,8 @@ class MoveNet(Pose2DEstimator):
     def estimate(self, image: np.ndarray, boxes: np.ndarray | None = None) -> list[Person2D]:
         check_image(image)
         if boxes is None:
-            transform = CropTransform.letterbox((image.shape[1], image.shape[0]), self.long_side)
-            return self._bottom_up(transform.apply(image), transform)
+            passes = [self._bottom_up(image, size) for size in (self.long_side, self.extra_long_side) if size]
+            return passes[0] if len(passes) == 1 else merge_passes(passes, self.duplicate_oks)
         boxes = check_boxes(boxes, image.shape)
         return [self._on_crop(image, box) for box in boxes]
 
@@ -113,8 +111,9 @@ class MoveNet(Pose2DEstimator):
         boxes = transform.boxes_to_input(corners)
         return keypoints, scores, boxes, raw[:, 55].astype(np.float64)
 
-    def _bottom_up(self, network_input: np.ndarray, transform: CropTransform) -> list[Person2D]:
-        keypoints, scores, boxes, person_scores = self.decode(self.run(network_input), transform)
+    def _bottom_up(self, image: np.ndarray, long_side: int) -> list[Person2D]:
+        transform = CropTransform.letterbox((image.shape[1], image.shape[0]), long_side)
+        keypoints, scores, boxes, person_scores = self.decode(self.run(transform.apply(image)), transform)
         order = np.argsort(-person_scores)
         return drop_duplicates([
             Person2D(keypoints[i], scores[i], boxes[i], person_scores[i], COCO17)

@@ -30,9 +30,20 @@ from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys.store import Typestore
 from tqdm import tqdm
 
-from ..cascade import LOOK_FAILED, LOOK_OVER_LIMIT, LOOK_PASSED, LOOK_RUN, CascadeConfig, Pose3DEstimator
+from ..cascade import (
+    FLOOR_DISAGREED,
+    FLOOR_FUSED,
+    FLOOR_NO_CAMERA,
+    FLOOR_NO_ESTIMATE,
+    LOOK_FAILED,
+    LOOK_OVER_LIMIT,
+    LOOK_PASSED,
+    LOOK_RUN,
+    CascadeConfig,
+    Pose3DEstimator,
+)
 from ..config import to_dict
-from ..settings import check_settings
+from ..settings import check_settings, setting
 from . import outputs
 from .body_frames import body_transforms
 from .frames import Frame, FrameConfig, FrameProcessor
@@ -76,18 +87,19 @@ class BagConfig:
     pose2d: str = ""  # 2D model (see infer --pose2d); "": the shipped MoveNet
     backend: str = "auto"
     storage: str = ""  # output storage, sqlite3 or mcap; "": the input's
-    copy_inputs: bool = False
-    max_message_bytes: int = 256 * 2**20  # larger messages are skipped and counted, never decoded
-    marker_lifetime_s: float = 0.5
-    joint_frames: bool = False  # with topics.tf: also a TF frame per valid joint
+    copy_inputs: bool = setting(False, "Also copy the input topics into the output bag")
+    max_message_bytes: int = setting(256 * 2**20, "Larger messages are skipped and counted, never decoded",
+                                     low=1, high=2**40)
+    marker_lifetime_s: float = setting(0.5, "Markers vanish this long after the last update [s]; 0: never",
+                                       low=0.0, high=60.0)
+    joint_frames: bool = setting(False, "With topics.tf: also a TF frame per valid joint")
 
     def __post_init__(self) -> None:
         if self.storage and self.storage not in STORAGES:
             raise ValueError(f"storage must be one of {sorted(STORAGES)} (or empty for the input's), got {self.storage!r}")
         if not self.topics.skeletons:
             raise ValueError("the skeletons output topic must not be empty")
-        check_settings(self.frame, "frame.")
-        check_settings(self.cascade, "cascade.")
+        check_settings(self)  # frame.*, cascade.*, and the fields above: types and ranges
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,9 @@ class BagPlan:
 
 #: The summary's second-look counts, in this order: ``(cascade.LOOK_* key, label)``.
 LOOK_ORDER = ((LOOK_RUN, "run"), (LOOK_PASSED, "passed"), (LOOK_FAILED, "failed"), (LOOK_OVER_LIMIT, "over the limit"))
+#: The summary's floor counts (``cascade.floor`` on), in this order: ``(cascade.FLOOR_* key, label)``.
+FLOOR_ORDER = ((FLOOR_FUSED, "fused"), (FLOOR_NO_ESTIMATE, "no ankle on the floor"),
+               (FLOOR_DISAGREED, "disagreed with the lifter"))
 
 
 @dataclass
@@ -114,6 +129,7 @@ class BagSummary:
     people_lifted: int = 0
     people_head_only: int = 0  # of the people skipped, those located by their head (not in the bag's messages)
     second_looks: Counter = field(default_factory=Counter)  # cascade.LOOK_* -> count
+    floor: Counter = field(default_factory=Counter)  # cascade.FLOOR_* -> people lifted
     frames_skipped: Counter = field(default_factory=Counter)  # reason -> frames
     people_skipped: Counter = field(default_factory=Counter)  # reason -> people (or detections)
     camera_infos_rejected: Counter = field(default_factory=Counter)  # reason -> messages
@@ -130,8 +146,12 @@ class BagSummary:
         stats = self.sync_stats.get(self.pivot, {})
         lost = stats.get("unmatched", 0) + stats.get("overflow", 0) + self.sync_pending.get(self.pivot, 0)
         events = ", ".join(f"{count} {key}" for key, count in self.sync_time_events.items() if count)
-        return [f"{lost} of {stats.get('received', 0)} {self.pivot} messages were never matched into a frame"
-                + (f" ({events})" if events else "")] if lost else []
+        found = [f"{lost} of {stats.get('received', 0)} {self.pivot} messages were never matched into a frame"
+                 + (f" ({events})" if events else "")] if lost else []
+        if unused := self.floor[FLOOR_NO_CAMERA]:
+            found.append(f"the camera mount (cascade.floor) was not used for {unused} people lifted without a "
+                         "CameraInfo (frame.require_camera_info false: the intrinsics assumed)")
+        return found
 
     def add(self, frame: Frame) -> None:
         self.people_skipped.update(frame.skipped)
@@ -142,6 +162,7 @@ class BagSummary:
             self.people_lifted += len(frame.result.people)
             self.people_head_only += len(frame.result.head_only)
             self.second_looks.update(frame.result.second_looks)
+            self.floor.update(frame.result.floor)
 
     def __str__(self) -> str:
         lines = [f"error: {self.read_error}; the frames before it are written"] if self.read_error else []
@@ -150,6 +171,9 @@ class BagSummary:
                      f"located by their head: {self.people_head_only}")
         if self.second_looks:  # in LOOK_ORDER (the Counter holds them in the order a frame first counted them)
             lines.append("second looks: " + ", ".join(f"{label} {self.second_looks[key]}" for key, label in LOOK_ORDER))
+        if self.floor:
+            lines.append("root depth from the floor: " + ", ".join(f"{label} {self.floor[key]}"
+                                                                   for key, label in FLOOR_ORDER))
         for title, counts in (("frames skipped", self.frames_skipped), ("people skipped", self.people_skipped),
                               ("camera infos rejected", self.camera_infos_rejected),
                               ("messages not decodable", self.undecodable), ("messages written", self.written)):

@@ -77,7 +77,7 @@ class FrameConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+            raise ValueError(f"frame.mode must be one of {list(MODES)}, got {self.mode!r}")
         if not isinstance(self.detection_class_ids, (list, tuple)):  # a bare 'person' is not its letters
             raise ValueError("frame.detection_class_ids must be a list of class ids, e.g. [person], got "
                              f"{self.detection_class_ids!r}")

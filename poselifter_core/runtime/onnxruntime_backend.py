@@ -11,11 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+from onnxruntime.capi.onnxruntime_pybind11_state import EPFail, Fail, InvalidArgument, RuntimeException
 
 from .backend import BackendError, InferenceBackend, Signature
 from .threads import session_options
 
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+#: What ``InferenceSession.run`` raises when the model cannot run on the inputs (a kernel's failure,
+#: an allocation, the execution provider): ONNX Runtime's own classes, subclasses of Exception only.
+_RUN_ERRORS = (Fail, InvalidArgument, RuntimeException, EPFail)
 
 #: ONNX Runtime's tensor element type names -> numpy dtypes (the numeric ones a backend takes).
 _NUMPY_TYPES = {"float": "float32", "double": "float64", "float16": "float16", "int8": "int8", "uint8": "uint8",
@@ -51,7 +55,11 @@ class OnnxRuntimeBackend(InferenceBackend):
         self.path = path
 
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        outputs = self.session.run(list(self.output_names), inputs)
+        """The outputs; a run ONNX Runtime fails on is a BackendError, as TensorRT's."""
+        try:
+            outputs = self.session.run(list(self.output_names), inputs)
+        except _RUN_ERRORS as error:
+            raise BackendError(f"{self.name} failed to run {self.path}: {error}") from error
         return dict(zip(self.output_names, outputs))
 
 

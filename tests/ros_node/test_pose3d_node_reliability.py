@@ -97,3 +97,20 @@ def test_camera_info_of_another_size_is_a_counted_skip(probe, start_node):
                         TIMEOUT_S, "the frame skipped, counted and logged with the reason")  # the log is throttled
     probe.wait_for(lambda: any("camera info size differs" in w for w in warnings(probe)), 5.0, "a WARN")
     assert not probe.messages(SKELETONS) and node.alive()
+
+
+def test_a_camera_mount_the_cascade_cannot_use_is_warned(probe, start_node):
+    """cascade.floor set with frame.require_camera_info false and no CameraInfo: the cascade
+    assumes the intrinsics and leaves the floor out (its rays need the true focal length). The
+    node said nothing: people were published with the lifter's depth and no people_floor_* count."""
+    from poselifter_ros.pose3d_node import FLOOR_UNUSED
+
+    probe.record(Skeleton3DArray, SKELETONS)
+    probe.record(DiagnosticArray, "/diagnostics")
+    node = start_node({"backend": "onnxruntime-cpu", "cascade.min_valid_joints": 7, "frame.require_camera_info": False,
+                       "cascade.floor.camera_height_m": 1.5, "diagnostics_period_s": 0.2})
+    probe.publish_until(probe.node.create_publisher(Image, "/image", 10), lambda: image(person_frame(), time.time_ns()),
+                        lambda: probe.messages(SKELETONS) and FLOOR_UNUSED in node.log(), TIMEOUT_S,
+                        "a lifted person and the warning")
+    probe.wait_for(lambda: count(probe, "people_floor_no_camera") >= 1, 5.0, "people_floor_no_camera counted")
+    assert node.alive()

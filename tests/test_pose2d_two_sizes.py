@@ -1,0 +1,128 @@
+"""MoveNet's second bottom-up pass at another input size (``cascade.pose2d_extra_size``): a person
+only one size finds is in the merged output, a person both find is there once
+(poselifter_core/pose2d/duplicates.py merge_passes), and the setting is checked and documented."""
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as skimage_data
+
+from poselifter_core.cascade import CascadeConfig, Pose3DEstimator
+from poselifter_core.cli.benchmark import pose2d_sizes
+from poselifter_core.pose2d.base import Person2D
+from poselifter_core.pose2d.duplicates import merge_passes
+from poselifter_core.pose2d.movenet import MoveNet
+from poselifter_core.settings import SettingError, check_settings, setting_specs
+from poselifter_core.skeleton import COCO17
+
+# A standing person about 200 px tall (COCO-17 order), x, y pixels (as in test_pose2d_duplicates.py).
+BODY = np.array([[50, 20], [54, 16], [46, 16], [58, 18], [42, 18], [65, 45], [35, 45], [70, 80], [30, 80],
+                 [72, 110], [28, 110], [60, 115], [40, 115], [60, 160], [40, 160], [60, 205], [40, 205]], float)
+
+
+def person(shift=0.0, score=0.5, jitter=0.0, seed=0) -> Person2D:
+    keypoints = BODY + [shift, 0.0] + np.random.default_rng(seed).normal(0, jitter, BODY.shape)
+    return Person2D(keypoints, np.full(17, 0.8), np.array([25 + shift, 10, 75 + shift, 210]), score, COCO17)
+
+
+@pytest.fixture(scope="module")
+def nets():
+    return {size: MoveNet(long_side=size, backend="onnxruntime-cpu") for size in (256, 512)}
+
+
+def portrait_and_cameraman() -> np.ndarray:
+    """scikit-image's astronaut (a close, large person) beside its cameraman shrunk to 160 px (a
+    small one): at 256 px MoveNet finds only her, at 512 px both (her with another box)."""
+    canvas = np.full((512, 768, 3), 127, dtype=np.uint8)
+    canvas[:, :512] = skimage_data.astronaut()
+    small = Image.fromarray(skimage_data.camera()).convert("RGB").resize((160, 160), Image.Resampling.BILINEAR)
+    canvas[100:260, 520:680] = np.asarray(small)
+    return canvas
+
+
+def test_a_person_only_one_size_finds_is_merged_in_and_one_both_find_is_there_once(nets):
+    frame = portrait_and_cameraman()
+    at_256, at_512 = nets[256].estimate(frame), nets[512].estimate(frame)
+    assert len(at_256) == 1 and at_256[0].box[2] < 512  # the astronaut only
+    assert len(at_512) == 2 and sorted(p.box[0] > 512 for p in at_512) == [False, True]  # and the cameraman
+    merged = MoveNet(long_side=256, extra_long_side=512, backend="onnxruntime-cpu").estimate(frame)
+    assert len(merged) == 2  # not 3: the astronaut, whom both sizes find, once
+    astronaut, cameraman = sorted(merged, key=lambda p: p.box[0])
+    assert astronaut.box.tolist() == at_256[0].box.tolist()  # her better-scored 256 px detection
+    assert cameraman.box[0] > 512
+    assert [p.score for p in merged] == sorted((p.score for p in merged), reverse=True)
+
+
+def test_the_large_close_person_only_256_finds_survives_a_second_pass_at_512(nets):
+    photo = skimage_data.astronaut()
+    assert nets[512].estimate(photo) == [] and len(nets[256].estimate(photo)) == 1
+    for first, extra in ((256, 512), (512, 256)):
+        (found,) = MoveNet(long_side=first, extra_long_side=extra, backend="onnxruntime-cpu").estimate(photo)
+        assert found.box.tolist() == nets[256].estimate(photo)[0].box.tolist()
+
+
+def test_the_cascade_lifts_the_merged_people_and_looks_again_at_them():
+    from poselifter_core.infer import load_lifter_runtime
+
+    frame = portrait_and_cameraman()
+    estimator = MoveNet(long_side=256, extra_long_side=512, backend="onnxruntime-cpu")
+    lifter = load_lifter_runtime(backend="onnxruntime-cpu")
+    result = Pose3DEstimator(estimator, lifter).process(frame)
+    assert sorted(p.box[0] > 512 for p in result.people) == [False, True]  # both lifted
+    assert result.timings_ms["pose2d"] > 0
+    # a rule nobody passes: both merged people, the cameraman only the 512 px pass found too, get a second look
+    strict = Pose3DEstimator(estimator, lifter, CascadeConfig(min_valid_joints=17)).process(frame)
+    assert strict.second_looks["run"] == 2
+    assert sorted(p.box[0] > 512 for p in strict.skipped_people) == [False, True]
+
+
+def test_merge_takes_overlapping_boxes_across_passes_as_one_but_each_kept_person_stands_for_one():
+    first = person(score=0.3, jitter=6.0, seed=1)  # a coarse pass: keypoints a few pixels off
+    second = person(score=0.4)
+    assert merge_passes([[first], [second]], max_oks=2.0) == [second]  # by the boxes alone (IoU 1)
+    neighbour = person(shift=20.0, score=0.35)  # a second person whose box overlaps the first's (IoU 0.43)
+    kept = merge_passes([[first], [second, neighbour]], max_oks=2.0)
+    assert kept == [second, neighbour]  # the first pass's person is the better overlapping one's duplicate
+    apart = person(shift=120.0, score=0.25)
+    assert merge_passes([[first, apart], [second]]) == [second, apart]
+    # one box of the first pass over two people of the second does not swallow both
+    wide = Person2D(BODY + [10.0, 0.0], np.full(17, 0.8), np.array([25, 10, 95, 210]), 0.5, COCO17)
+    assert merge_passes([[wide], [second, neighbour]], max_oks=2.0) == [wide, neighbour]
+    # within one pass, overlapping boxes are different people (MoveNet's own suppression)
+    assert merge_passes([[second, neighbour]], max_oks=2.0) == [second, neighbour]
+
+
+def test_the_setting_is_checked_named_and_a_node_parameter():
+    spec = {s.name: s for s in setting_specs(CascadeConfig, "cascade.")}["cascade.pose2d_extra_size"]
+    assert (spec.default, spec.live, spec.step) == (0, False, 32)
+    for value, message in ((100, "cascade.pose2d_extra_size must be a multiple of 32, got 100"),
+                           (-32, "cascade.pose2d_extra_size must be in [0, 2048], got -32")):
+        with pytest.raises(SettingError, match=message.replace("[", r"\[").replace("]", r"\]")):
+            check_settings(CascadeConfig(pose2d_extra_size=value), "cascade.")
+    check_settings(CascadeConfig(pose2d_extra_size=384), "cascade.")
+    with pytest.raises(ValueError, match="multiples of 32"):
+        MoveNet(extra_long_side=100)
+    assert pose2d_sizes("256+384") == (256, 384) and pose2d_sizes("384") == (384, 0)
+    with pytest.raises(Exception, match="PX or PX"):
+        pose2d_sizes("256+")
+
+
+def test_a_second_pass_at_the_first_ones_size_is_refused_by_infer_and_skipped_elsewhere(caplog):
+    """--pose2d-extra-size 256 with --pose2d-size 256 ran the same pass twice (the same people, twice
+    the cost) without a word: infer refuses it naming both options; bag and the node (load_pose2d)
+    run one pass and warn."""
+    from poselifter_core.cli import build_parser
+    from poselifter_core.cli.infer import cascade_config
+    from poselifter_core.infer import load_pose2d
+
+    def infer_args(*argv: str):
+        return build_parser("infer").parse_args(["infer", "image.png", *argv])
+
+    with pytest.raises(ValueError, match=r"^--pose2d-extra-size 256 is the --pose2d-size: a second pass"):
+        cascade_config(infer_args("--pose2d-extra-size", "256"))
+    with pytest.raises(ValueError, match=r"^--pose2d-extra-size 384 is the --pose2d-size"):
+        cascade_config(infer_args("--pose2d-size", "384", "--pose2d-extra-size", "384"))
+    assert cascade_config(infer_args("--pose2d-size", "384", "--pose2d-extra-size", "256")).pose2d_extra_size == 256
+    with caplog.at_level("WARNING"):
+        single = load_pose2d(backend="onnxruntime-cpu", long_side=256, extra_long_side=256)
+    assert single.extra_long_side == 0 and "pose2d_extra_size 256 is pose2d_size: no second pass" in caplog.text
+    assert load_pose2d(backend="onnxruntime-cpu", long_side=256, extra_long_side=384).extra_long_side == 384

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .camera import back_project
 from .settings import setting
 from .skeleton import H36M17
 
@@ -94,6 +95,12 @@ class FloorPlane:
         up = np.array([-np.sin(roll) * np.cos(pitch), -np.cos(roll) * np.cos(pitch), -np.sin(pitch)])
         return cls(up, float(height_m))
 
+    def mount_angles_deg(self) -> tuple[float, float]:
+        """Pitch and roll [deg] of a single plane's ``up`` vector: the inverse of :meth:`from_mount`."""
+        up = np.asarray(self.up, dtype=np.float64)
+        return (float(np.degrees(np.arcsin(np.clip(-up[2], -1.0, 1.0)))),
+                float(np.degrees(np.arctan2(-up[0], -up[1]))))
+
     def height_above(self, points_m: np.ndarray) -> np.ndarray:
         """Height above the floor [m] of (..., 3) camera-frame points (one plane, or one per row of N)."""
         up = np.asarray(self.up, dtype=np.float64)
@@ -117,7 +124,7 @@ def floor_root_depth(keypoints: np.ndarray, observed: np.ndarray, intrinsics: np
     camera = np.broadcast_to(np.asarray(intrinsics, dtype=np.float64), (n, 4))
     ankles = list(ANKLES)
     pixels = np.asarray(keypoints, dtype=np.float64)[:, ankles]
-    rays = np.concatenate([(pixels - camera[:, None, 2:4]) / camera[:, None, :2], np.ones((n, 2, 1))], axis=2)
+    rays = back_project(pixels, np.ones((n, 2)), camera[:, None])  # (n, 2, 3): each ankle's ray at depth 1
     up = np.broadcast_to(np.asarray(plane.up, dtype=np.float64).reshape(-1, 3), (n, 3))
     height = np.broadcast_to(np.asarray(plane.height_m, dtype=np.float64).reshape(-1), (n,))
     rise = height - config.ankle_height_m  # camera above the ankles' plane [m]

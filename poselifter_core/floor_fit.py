@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .floor import ANKLE_HEIGHT_M, FloorConfig
+from .floor import ANKLE_HEIGHT_M, FloorConfig, FloorPlane
 
 #: An ankle is on a candidate plane when its depth is within this (log) of the depth at which its
 #: ray meets the plane: the lifter's errors are along the rays, about 5-10 % of the depth.
@@ -159,6 +159,5 @@ def _mount(w: np.ndarray, ankle_height_m: float) -> tuple[np.ndarray, float, flo
     at the origin, is on the side the up vector points to)."""
     distance = 1.0 / np.linalg.norm(w)
     up = -w * distance
-    pitch = float(np.degrees(np.arcsin(np.clip(-up[2], -1.0, 1.0))))
-    roll = float(np.degrees(np.arctan2(-up[0], -up[1])))
+    pitch, roll = FloorPlane(up, distance).mount_angles_deg()
     return up, float(distance + ankle_height_m), pitch, roll

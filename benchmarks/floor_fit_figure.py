@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--out", default="docs/figures/floor_fit_vtest.png")
     args = parser.parse_args()
     path = results_file(args.results)
-    joints, valid, groups, _ = read_people(path)
+    joints, valid, groups, _, _ = read_people(path)
     ankles, rows = lowest_ankles(joints, valid, ANKLES)
     fit = fit_floor(ankles, groups[rows])
     w = -fit.up / (fit.camera_height_m - ANKLE_HEIGHT_M)  # the ankles' plane, w . p = 1 (floor_fit)

@@ -33,6 +33,7 @@ PARAMETER_OVERRIDES = {
     "pose2d_model": ("pose2d", str),
     "debug_image": ("output.debug_image", bool),
     "autostart": ("autostart", bool),
+    "floor_frame": ("floor_frame", str),
 }
 # "" keeps the params file's value.
 BOOLEAN_CHOICES = ("", "true", "false")
@@ -82,6 +83,11 @@ def _launch_arguments() -> list[DeclareLaunchArgument]:
             "autostart", default_value="", choices=list(BOOLEAN_CHOICES),
             description="true: the node configures and activates itself; false: it waits in the lifecycle state "
                         "unconfigured for `ros2 lifecycle set` or a lifecycle manager; empty: the params file's value"),
+        DeclareLaunchArgument(
+            "floor_frame", default_value="",
+            description="TF frame of the floor (z up, on the floor: base_footprint): the camera's mount (height, "
+                        "pitch, roll) comes from TF per image and overrides cascade.floor's; empty: the params file's "
+                        "value"),
         DeclareLaunchArgument(
             "use_rviz", default_value="false",
             description="Also start RViz with config/pose3d.rviz (markers, TF and debug image); the launch stops "

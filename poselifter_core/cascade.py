@@ -51,6 +51,9 @@ pose is kept). ``Person3D.root_source`` says whether the floor took part (``"flo
 lifter's depth stands alone (``"lifter"``: no ankle observed, or the two disagree: the person is
 not on this floor); ``CascadeResult.floor`` counts both. Only with known intrinsics: the floor's
 rays need the true focal length (with assumed ones, the people are counted as ``no_camera``).
+``Person3D.lifter_depth_m`` keeps the lifter's own depth; from it the tracker learns each person's
+floor-to-lifter ratio and carries it to the person's frames without the floor (``"track_floor"``,
+:mod:`.tracking.floor_size`).
 """
 from __future__ import annotations
 
@@ -64,7 +67,21 @@ import numpy as np
 
 from .camera import MM_PER_M, Intrinsics
 from .distortion import Distortion, undistort_points
-from .floor import FloorConfig, floor_root_depth, fuse_root_depth
+from .floor import (  # noqa: F401 (the root sources and floor outcomes: re-exported, the cascade's keys)
+    FLOOR_CARRIED,
+    FLOOR_DISAGREED,
+    FLOOR_FUSED,
+    FLOOR_NO_CAMERA,
+    FLOOR_NO_ESTIMATE,
+    FLOOR_OUTCOMES,
+    ROOT_FLOOR,
+    ROOT_LIFTER,
+    ROOT_TRACK_FLOOR,
+    FloorConfig,
+    along_ray,
+    floor_root_depth,
+    fuse_root_depth,
+)
 from .head_location import HeadLocation, locate_head
 from .lifter.decoding import Lifter
 from .lifter.inputs import LifterInput, observed_statistics
@@ -102,15 +119,6 @@ MIN_SCALE_PERSON_PX = 1.0
 #: look's (the person then passes the lifting rule), those the 2D stage refused or failed on, and
 #: the people that would have had one beyond ``max_second_looks``.
 LOOK_RUN, LOOK_PASSED, LOOK_FAILED, LOOK_OVER_LIMIT = "run", "passed", "failed", "over_limit"
-#: ``Person3D.root_source``: the root depth is the lifter's alone, or fused with the floor's.
-ROOT_LIFTER, ROOT_FLOOR = "lifter", "floor"
-#: ``CascadeResult.floor`` keys (``floor`` on, lifted people only): the floor's depth was fused in;
-#: there was none (no ankle observed, or its ray does not meet the floor); it disagreed with the
-#: lifter's beyond ``floor.gate_sigmas`` (the person is not on the floor, or the mount is wrong);
-#: the floor was not used because the intrinsics were assumed (its rays need the true focal length).
-FLOOR_FUSED, FLOOR_NO_ESTIMATE, FLOOR_DISAGREED, FLOOR_NO_CAMERA = "fused", "no_estimate", "disagreed", "no_camera"
-#: The keys in the order of :meth:`Pose3DEstimator._on_floor`'s outcome codes (0, 1, 2; 3 without intrinsics).
-FLOOR_OUTCOMES = (FLOOR_FUSED, FLOOR_NO_ESTIMATE, FLOOR_DISAGREED, FLOOR_NO_CAMERA)
 #: The 2D stage's top-down look: a ``(1, 4)`` box in, its people out (one when it works).
 Look = Callable[[np.ndarray], list[Person2D]]
 #: What a 2D stage raises for a box it cannot look at: ValueError for a box it refuses
@@ -188,7 +196,10 @@ class Person3D:
     track_age: int = 0  # frames since the track was born (0: first frame)
     track_state: str = ""  # "new" (first frame), "tracked" (seen now), "coasting" (unseen: predicted pose)
     root_trail_m: np.ndarray | None = None  # (K, 3) the track's recent roots, oldest first, this frame's last
-    root_source: str = ROOT_LIFTER  # ROOT_FLOOR: the root depth fuses the floor's (CascadeConfig.floor)
+    root_source: str = ROOT_LIFTER  # ROOT_FLOOR: the root depth fuses the floor's (CascadeConfig.floor);
+    # ROOT_TRACK_FLOOR: the lifter's scaled by the track's floor ratio (poselifter_core/tracking/floor_size.py)
+    lifter_depth_m: float | None = None  # the lifter's own root depth [m] before the floor (None: not recorded)
+    floor_outcome: str = ""  # FLOOR_* key of this person (cascade.floor on; "" off)
 
 
 @dataclass
@@ -213,6 +224,11 @@ class CascadeResult:
     skipped_people: list[SkippedPerson] = field(default_factory=list)
     second_looks: Counter = field(default_factory=Counter)  # LOOK_* -> count (bottom-up mode)
     floor: Counter = field(default_factory=Counter)  # FLOOR_* -> lifted people (floor on)
+    #: the output gates the people passed (the tracker checks a carried person with them; None: the defaults)
+    plausibility: PlausibilityConfig | None = None
+    #: the camera mount the floor used in this frame (None: none, or unused for assumed intrinsics);
+    #: the tracker's ratios forget a mount that moved (tracking/floor_size.py)
+    mount: FloorConfig | None = None
 
     def skip(self, person: Person2D, reason: str, head: HeadLocation | None = None) -> None:
         """Record ``person`` as skipped for ``reason`` (listed and counted), with its ``head`` if located."""
@@ -245,11 +261,13 @@ class Pose3DEstimator:
                               REASON_RAY)
 
     def process(self, image: np.ndarray, intrinsics: Intrinsics | None = None, boxes: np.ndarray | None = None,
-                box_ids: list[str] | None = None, distortion: Distortion | None = None) -> CascadeResult:
+                box_ids: list[str] | None = None, distortion: Distortion | None = None,
+                floor: FloorConfig | None = None) -> CascadeResult:
         """Detect (or use ``boxes``), lift everyone in one batch, return absolute 3D people.
 
         ``box_ids`` (one per box) become the people's ``id`` so results can be traced to detections.
-        ``distortion`` is the lens of a raw (unrectified) image (see :meth:`lift_people`).
+        ``distortion`` is the lens of a raw (unrectified) image, ``floor`` this image's camera mount
+        (see :meth:`lift_people`).
         """
         if self.estimator is None:
             raise ValueError("this cascade has no 2D stage: it lifts given 2D people only (lift_people)")
@@ -268,7 +286,7 @@ class Pose3DEstimator:
         detected = time.perf_counter()
         height, width = image.shape[:2]
         look = (lambda box: self.estimator.estimate(image, box[None])) if boxes is None else None
-        result = self.lift_people(people, intrinsics, (width, height), distortion, look)
+        result = self.lift_people(people, intrinsics, (width, height), distortion, look, floor)
         if dropped:  # counted only: boxes dropped before the 2D stage have no person to list
             result.skipped[REASON_CAP] += dropped
         result.timings_ms["pose2d"] = 1000 * (detected - started) + result.timings_ms.get("pose2d", 0.0)
@@ -276,7 +294,7 @@ class Pose3DEstimator:
 
     def lift_people(self, people: list[Person2D], intrinsics: Intrinsics | None,
                     image_size: tuple[int, int], distortion: Distortion | None = None,
-                    look: Look | None = None) -> CascadeResult:
+                    look: Look | None = None, floor: FloorConfig | None = None) -> CascadeResult:
         """Lift 2D people from any source (the 2D stage, or external keypoints).
 
         With a ``distortion`` (the lens of a raw image, with ``intrinsics`` its K), the keypoints
@@ -285,13 +303,16 @@ class Pose3DEstimator:
         the image's own (distorted) pixels, so they overlay on it. ``look``: the 2D stage's
         top-down look at one box (the 2D stage's people for ``box[None]``), for the second look
         (``second_look``; :meth:`process` gives it in bottom-up mode); its time is reported as
-        ``timings_ms["pose2d"]``, not in ``"lift"``.
+        ``timings_ms["pose2d"]``, not in ``"lift"``. ``floor``: the camera mount of this frame (e.g.
+        from TF, the node's ``floor_frame``) in place of ``config.floor``; None: ``config.floor``.
         """
         started = time.perf_counter()
         assumed = intrinsics is None
         if intrinsics is None:
             intrinsics = Intrinsics.from_fov(image_size[0], image_size[1], self.config.default_hfov_deg)
-        result = CascadeResult([], intrinsics, assumed)
+        mount = self.config.floor if floor is None else floor
+        result = CascadeResult([], intrinsics, assumed, plausibility=self.config.plausibility,
+                               mount=mount if mount.enabled and not assumed else None)
         if people:
             lens = None if assumed else distortion
             with np.errstate(over="ignore", invalid="ignore"):  # the input may hold anything: the gates reject it
@@ -300,7 +321,7 @@ class Pose3DEstimator:
             if len(frame) and lens is not None:
                 frame = self._undistorted(frame, intrinsics, lens, result)
             if len(frame):
-                self._lift(frame, intrinsics, result)
+                self._lift(frame, intrinsics, result, mount)
         result.timings_ms["lift"] = 1000 * (time.perf_counter() - started) - result.timings_ms.get("pose2d", 0.0)
         return result
 
@@ -399,8 +420,9 @@ class Pose3DEstimator:
         return frame.drop([REASON_LENS if out else REASON_DEGENERATE if flat else None
                            for out, flat in zip(outside, degenerate)], result)
 
-    def _lift(self, frame: _Frame, intrinsics: Intrinsics, result: CascadeResult) -> None:
-        """Lift the gated people in one batch; those the output gates accept join ``result.people``.
+    def _lift(self, frame: _Frame, intrinsics: Intrinsics, result: CascadeResult, floor: FloorConfig) -> None:
+        """Lift the gated people in one batch; those the output gates accept join ``result.people``
+        (their roots fused with the ``floor``'s depth where it is on).
 
         The gates guarantee every check of :func:`.lifter.inputs.prepare_input` (observed joints
         finite, at least two of them, a 2D scale of at least a pixel on the float32 keypoints the
@@ -413,13 +435,15 @@ class Pose3DEstimator:
         depth = lifted.canonical_depth / MM_PER_M
         metric = not result.intrinsics_assumed
         sources = [ROOT_LIFTER] * count
+        lifter_depth = root_m[:, 2].tolist()  # before the floor moves anyone (the tracker learns the ratio)
         outcome = None
-        if self.config.floor.enabled and metric:
-            root_m, joints_m, depth, outcome = self._on_floor(frame, camera, root_m, relative_m, joints_m, depth)
+        if floor.enabled and metric:
+            root_m, joints_m, depth, outcome = self._on_floor(frame, camera, root_m, relative_m, joints_m, depth, floor)
             sources = np.where(outcome == 0, ROOT_FLOOR, ROOT_LIFTER).tolist()
-        elif self.config.floor.enabled:  # counted, so that a mount left unused is seen (node diagnostics, bag)
+        elif floor.enabled:  # counted, so that a mount left unused is seen (node diagnostics, bag)
             outcome = np.full(count, FLOOR_OUTCOMES.index(FLOOR_NO_CAMERA))
         reasons = output_reasons(root_m, joints_m, self.config.plausibility)
+        outcomes = [""] * count if outcome is None else [FLOOR_OUTCOMES[code] for code in outcome.tolist()]
         if outcome is not None:
             kept = np.bincount(outcome[np.array([reason is None for reason in reasons], dtype=bool)],
                                minlength=len(FLOOR_OUTCOMES))
@@ -432,15 +456,15 @@ class Pose3DEstimator:
             result.people.append(Person3D(
                 keypoints_2d=frame.keypoints[i], scores=frame.scores[i], valid=frame.valid[i], box=person.box,
                 score=person.score, joints_m=joints_m[i], root_m=root_m[i], relative_m=relative_m[i],
-                canonical_depth=depth[i], metric_depth=metric, root_source=sources[i], id=person.id))
+                canonical_depth=depth[i], metric_depth=metric, root_source=sources[i], lifter_depth_m=lifter_depth[i],
+                floor_outcome=outcomes[i], id=person.id))
 
     def _on_floor(self, frame: _Frame, camera: np.ndarray, root_m: np.ndarray, relative_m: np.ndarray,
-                  joints_m: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, ...]:
+                  joints_m: np.ndarray, depth: np.ndarray, config: FloorConfig) -> tuple[np.ndarray, ...]:
         """The lifted people's ``root_m``, ``joints_m`` and canonical ``depth`` with each root moved
         along its own ray to its depth fused with the floor's (:mod:`.floor`, from the observed
         joints' undistorted pixels), and (N,) int outcome: 0 fused, 1 no floor estimate, 2 the two
         disagreed (the lifter's alone, the person unchanged)."""
-        config = self.config.floor
         floor_m, sigma = floor_root_depth(frame.lifted, frame.valid, camera, relative_m, config.plane(), config)
         learned = root_m[:, 2].astype(np.float64)
         fused, used = fuse_root_depth(learned, floor_m, sigma, config)
@@ -448,9 +472,7 @@ class Pose3DEstimator:
         if not used.any():
             return root_m, joints_m, depth, outcome
         scale = np.where(used, fused / np.where(used, learned, 1.0), 1.0)
-        moved = (root_m * scale[:, None]).astype(root_m.dtype)
-        joints_m = np.where(used[:, None, None], moved[:, None] + relative_m, joints_m).astype(joints_m.dtype)
-        return moved, joints_m, (depth * scale).astype(depth.dtype), outcome
+        return (*along_ray(root_m, relative_m, joints_m, depth, scale), outcome)
 
     def _head(self, person: Person2D, intrinsics: Intrinsics, distortion: Distortion | None,
               long_side: int) -> HeadLocation | None:

@@ -11,8 +11,12 @@ The lifter's error is along each ray (a person's depth, mostly their unknown siz
 it, so the plane is fitted to the depths: a plane ``w . p = 1`` (``w`` = the floor's normal over
 its distance from the camera) puts the ray of an ankle ``p`` through it at depth ``p / (w . p)``,
 and the fit minimises the squared log ratios ``log(w . p)`` (linear least squares, then
-Gauss-Newton). A perpendicular-distance (total least squares) fit would take the errors as
-isotropic and tilt the plane: a few degrees for a camera looking steeply down.
+Gauss-Newton). Given which ankles are whose (``groups``: infer's tracks), the final fit gives
+each person a random offset in log depth, their size error (:func:`_fit_plane_by_group`): the
+tilt then comes mostly from how each person's depth changes as they walk, and one person seen
+for a long time no longer tilts the plane by their size. A perpendicular-distance (total least
+squares) fit would take the errors as isotropic and tilt the plane: a few degrees for a camera
+looking steeply down.
 
 What it can and cannot know: the lifter's depths carry the people's mean size as the training
 bodies' (adult motion capture subjects), so the fitted height is in that scale; a room of children
@@ -36,8 +40,13 @@ LOG_TOLERANCE = 0.15
 #: direction.
 MIN_POINTS = 20
 MIN_SPREAD_M = 0.5
-#: Resamples of the inliers for the mount's standard deviations.
+#: Resamples of the ankles (by group: fit_floor) for the mount's standard deviations, and the
+#: candidate planes of each resample's search for the floor (fewer than the fit's own 500
+#: iterations, scored on a random SEARCH_SCORED of the ankles: with most ankles on the floor,
+#: nearly every candidate is one of its planes, and the refits that follow decide the inliers).
 BOOTSTRAP = 200
+SEARCH_CANDIDATES = 200
+SEARCH_SCORED = 400
 
 
 class FloorFitError(ValueError):
@@ -55,15 +64,19 @@ class FloorFit:
     points: int  # ankles given
     inliers: int  # ankles on the fitted plane
     log_depth_rms: float  # root mean square of the inliers' log depth ratio to the plane
-    pitch_sd_deg: float  # bootstrap standard deviations of the mount over the inliers' groups
+    pitch_sd_deg: float  # bootstrap standard deviations of the mount over the ankles' groups
     roll_sd_deg: float
     height_sd_m: float
+    groups: int = 0  # groups resampled (people, when the ankles are grouped by track)
+    resamples_failed: int = 0  # resamples in which no floor was found (left out of the sds)
 
     @property
     def angle_error_deg(self) -> float:
         """The ``cascade.floor.angle_error_deg`` this fit warrants: the setting's default (2D error,
-        a hand-measured mount) or the fit's own pitch and roll spread, the larger."""
-        return float(max(FloorConfig().angle_error_deg, np.hypot(self.pitch_sd_deg, self.roll_sd_deg)))
+        a hand-measured mount) or the fit's own pitch and roll spread, the larger; NaN when the
+        spread is unknown (fewer than two resamples found a floor), never the default's 0.5 deg."""
+        spread = float(np.hypot(self.pitch_sd_deg, self.roll_sd_deg))
+        return spread if not np.isfinite(spread) else max(FloorConfig().angle_error_deg, spread)
 
 
 def lowest_ankles(joints_m: np.ndarray, valid: np.ndarray, ankles: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -81,14 +94,17 @@ def lowest_ankles(joints_m: np.ndarray, valid: np.ndarray, ankles: tuple[int, in
 
 
 def fit_floor(ankles_m: np.ndarray, groups: np.ndarray | None = None, ankle_height_m: float = ANKLE_HEIGHT_M,
-              iterations: int = 500, seed: int = 0) -> FloorFit:
+              iterations: int = 500, seed: int = 0, resamples: int = BOOTSTRAP) -> FloorFit:
     """The floor from (M, 3) camera-frame standing ankles (module docstring); FloorFitError when
     there are too few or they do not span a plane.
 
-    ``groups`` (M,): ankles that share a group are not independent (the same people a few frames
-    apart: their size errors repeat), so the bootstrap resamples whole groups (default: each
-    ankle its own). Resampling single ankles of a video gave standard deviations 5-10 times
-    smaller than the difference between fits to its two halves (docs/benchmarks.md)."""
+    ``groups`` (M,): ankles that share a group are not independent (a person's frames: their size
+    error repeats in all of them), so the bootstrap resamples whole groups (default: each ankle
+    its own), ``resamples`` times, searching each resample for the floor's ankles again
+    (:func:`_bootstrap`). Give one group per person (a track): on vtest.avi, with groups of
+    consecutive frames and only the inliers refitted, fits to 20-30 s windows were up to 6 of
+    their sds from the whole video's, and single ankles gave sds 5-10 times smaller still
+    (docs/benchmarks.md, "Fitting the mount from a video")."""
     points = np.asarray(ankles_m, dtype=np.float64).reshape(-1, 3)
     groups = np.arange(len(points)) if groups is None else np.asarray(groups).reshape(-1)
     if len(groups) != len(points):
@@ -118,22 +134,65 @@ def fit_floor(ankles_m: np.ndarray, groups: np.ndarray | None = None, ankle_heig
         if refit.sum() < MIN_POINTS:
             break
         best = refit
-    inliers, inlier_groups = points[best], groups[best]
+    inliers = points[best]
     spread = np.linalg.svd(inliers - inliers.mean(axis=0), compute_uv=False)[1] / np.sqrt(len(inliers))
     if spread < MIN_SPREAD_M / 2:
         raise FloorFitError(f"the ankles on the floor lie along one line (spread {2 * spread:.2f} m across it, need "
                             f"{MIN_SPREAD_M} m): the floor's tilt about that line is unknown")
-    w = _fit_plane(inliers)
+    w = _fit_plane_by_group(inliers, groups[best])
     up, height, pitch, roll = _mount(w, ankle_height_m)
-    members = [np.flatnonzero(inlier_groups == g) for g in np.unique(inlier_groups)]
-    samples = np.array([_mount(_fit_plane(inliers[np.concatenate([members[i] for i in
-                                                                  rng.integers(len(members), size=len(members))])]),
-                               ankle_height_m)[1:] for _ in range(BOOTSTRAP)])
+    samples = _bootstrap(points, groups, ankle_height_m, rng, resamples)
     return FloorFit(camera_height_m=height, camera_pitch_deg=pitch, camera_roll_deg=roll, up=up,
                     points=len(points), inliers=len(inliers),
                     log_depth_rms=float(np.sqrt(np.mean(np.log(inliers @ w) ** 2))),
-                    pitch_sd_deg=float(samples[:, 1].std()), roll_sd_deg=float(samples[:, 2].std()),
-                    height_sd_m=float(samples[:, 0].std()))
+                    pitch_sd_deg=_sd(samples[:, 1]), roll_sd_deg=_sd(samples[:, 2]), height_sd_m=_sd(samples[:, 0]),
+                    groups=len(np.unique(groups)), resamples_failed=resamples - len(samples))
+
+
+def _sd(values: np.ndarray) -> float:
+    return float(values.std()) if len(values) > 1 else float("nan")
+
+
+def _bootstrap(points: np.ndarray, groups: np.ndarray, ankle_height_m: float, rng: np.random.Generator,
+               resamples: int) -> np.ndarray:
+    """(R, 3) height, pitch and roll of fits to ``resamples`` resamples of whole groups of all the
+    usable ankles, the floor's inliers searched for again in each (:func:`_search`): which ankles
+    count as the floor's is part of the estimate, and on a short video it moves the plane most
+    (two planes a dozen degrees apart each take in nearly as many). Resamples whose search fails
+    are left out."""
+    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+    samples = []
+    for _ in range(resamples):
+        drawn = [members[i] for i in rng.integers(len(members), size=len(members))]
+        sample = points[np.concatenate(drawn)]
+        labels = np.repeat(np.arange(len(drawn)), [len(m) for m in drawn])  # a group drawn twice: two groups
+        on_floor = _search(sample, rng)
+        if on_floor is not None:
+            samples.append(_mount(_fit_plane_by_group(sample[on_floor], labels[on_floor]), ankle_height_m)[1:])
+    return np.array(samples).reshape(-1, 3)
+
+
+def _search(points: np.ndarray, rng: np.random.Generator, candidates: int = SEARCH_CANDIDATES) -> np.ndarray | None:
+    """(N,) bool: fit_floor's search for the floor's ankles, its RANSAC vectorised (``candidates``
+    planes through three random ankles at once, the one with the most of SEARCH_SCORED random
+    ankles on it), then the same refits on the inliers; None where no plane takes in MIN_POINTS."""
+    three = points[rng.integers(len(points), size=(candidates, 3))]
+    spans = np.abs(np.linalg.det(three)) >= 1e-9
+    if not spans.any():
+        return None
+    planes = np.linalg.solve(three[spans], np.ones((int(spans.sum()), 3, 1)))[..., 0]
+    scored = points[rng.integers(len(points), size=SEARCH_SCORED)] if len(points) > SEARCH_SCORED else points
+    ratio = scored[:, :1] * planes[:, 0] + scored[:, 1:2] * planes[:, 1] + scored[:, 2:] * planes[:, 2]
+    on = (ratio >= np.exp(-LOG_TOLERANCE)) & (ratio <= np.exp(LOG_TOLERANCE))  # (n, K): as _on_plane
+    best = _on_plane(points, planes[np.argmax(on.sum(axis=0))])
+    if best.sum() < MIN_POINTS:
+        return None
+    for _ in range(3):
+        refit = _on_plane(points, _fit_plane(points[best]))
+        if refit.sum() < MIN_POINTS:
+            break
+        best = refit
+    return best
 
 
 def _on_plane(points: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -151,6 +210,37 @@ def _fit_plane(points: np.ndarray, steps: int = 5) -> np.ndarray:
             break
         jacobian = points / ratio[:, None]  # d log(w . p) / dw
         w = w - np.linalg.lstsq(jacobian, np.log(ratio), rcond=None)[0]
+    return w
+
+
+def _fit_plane_by_group(points: np.ndarray, groups: np.ndarray, steps: int = 5) -> np.ndarray:
+    """``w`` of the plane ``w . p = 1`` with a random effect per group: the log depth ratios
+    ``log(w . p)`` of a group (a person) share an offset of variance ``s_u^2`` (their size error)
+    on top of each ankle's own of variance ``s_e^2``, both estimated from the residuals (moments:
+    the pooled within-group variance, and the group means' variance less its share of that).
+    Generalised least squares by Gauss-Newton on quasi-demeaned rows (a group of n rows less
+    ``theta`` = 1 - sqrt(s_e^2 / (s_e^2 + n s_u^2)) times their mean): a person seen in many frames
+    weighs about as much as one seen in a few, and the plane's tilt comes mostly from how each
+    person's depth changes as they walk, which their size does not change. Without repeated
+    groups, or with no offset variance, it is :func:`_fit_plane`'s fit."""
+    w = _fit_plane(points)
+    labels, index = np.unique(groups, return_inverse=True)
+    sizes = np.bincount(index)
+    if sizes.max() < 2 or len(labels) < 3:
+        return w
+    for _ in range(steps):
+        ratio = points @ w
+        if not (ratio > 0).all():
+            break
+        residual = np.log(ratio)
+        means = np.bincount(index, residual) / sizes
+        within = max(np.sum((residual - means[index]) ** 2) / (len(residual) - len(labels)), 1e-12)
+        between = max(np.var(means, ddof=1) - within * np.mean(1.0 / sizes), 0.0)
+        theta = (1.0 - np.sqrt(within / (within + sizes * between)))[index]
+        jacobian = points / ratio[:, None]  # d log(w . p) / dw
+        jacobian_means = np.stack([np.bincount(index, column) / sizes for column in jacobian.T], axis=1)
+        w = w - np.linalg.lstsq(jacobian - theta[:, None] * jacobian_means[index], residual - theta * means[index],
+                                rcond=None)[0]
     return w
 
 

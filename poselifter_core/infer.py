@@ -8,6 +8,7 @@ import queue
 import tempfile
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,10 +39,21 @@ VALID_MEANING = ("per joint: true = observed (2D score >= min_joint_score, the 3
 HEAD_MEANING = ("skipped people only, head-only (not lifted, no skeleton): position_m = the observed face keypoints' "
                 "centre [m] at a depth from the face's image size and an adult head-size prior "
                 "(poselifter_core/head_location.py); depth_range_m = its 10th-90th percentile")
-#: What each person's ``root_source`` says (``floor``: the counts of the frame's people per floor outcome).
+#: What each person's ``root_source`` says, and the frame's ``floor`` counts (the keys of ``floor.FLOOR_OUTCOMES``
+#: and ``floor.FLOOR_CARRIED``, ``floor.FLOOR_CARRIED_NO_MOUNT``).
 ROOT_SOURCE_MEANING = ("lifter = the root depth is the lifter's; floor = fused with the depth at which an observed "
                        "ankle's ray meets the floor of the known camera mount (--camera-height; "
-                       "poselifter_core/floor.py)")
+                       "poselifter_core/floor.py); track_floor = no floor in this frame (feet hidden, or no mount for "
+                       "this frame), the lifter's "
+                       "scaled by the floor / lifter ratio the person's track learned in its floor frames "
+                       "(tracking.tracker.carry_floor_size; poselifter_core/tracking/floor_size.py). The frame's "
+                       "floor counts its lifted people by the floor's outcome (--camera-height given): fused = "
+                       "root_source floor; no_estimate = no ankle observed, or its ray misses the floor; disagreed = "
+                       "the floor's depth beyond the lifter's gate, the lifter's kept; no_camera = assumed "
+                       "intrinsics, the floor unused; carried = of the no_estimate people, those placed by "
+                       "track_floor (not counted beside them); carried_no_mount = people of a frame without a mount "
+                       "(in no other count) placed by track_floor; carry_refused = people whose carried pose would "
+                       "fail the output gates (plausibility: depth range, joints in front), the lifter's kept")
 
 #: What an earlier run left in an output folder; replaced (and said so) by the next run.
 EARLIER_RESULTS = ("results.json", "results.jsonl", "*_2d.png", "*_3d.png", "*_annotated.mp4")
@@ -218,7 +230,7 @@ def load_image(path: Path) -> np.ndarray:
     return rgb
 
 
-def _images(source: Path) -> list[Path]:
+def image_files(source: Path) -> list[Path]:
     if source.is_dir():
         files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
@@ -294,7 +306,7 @@ def check_boxes(boxes_file: str | Path, source: str | Path, max_frames: int | No
     source = Path(source)
     if source.suffix.lower() in VIDEO_SUFFIXES:
         raise ValueError(NO_VIDEO_BOXES)
-    check_box_keys(boxes, _images(source)[:max_frames])
+    check_box_keys(boxes, image_files(source)[:max_frames])
 
 
 def check_box_keys(boxes: dict | list | None, images: list[Path]) -> None:
@@ -323,7 +335,7 @@ def run_images(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, outpu
 
     from .viz.poses import draw_2d, plot_3d
 
-    images = _images(source)[:max_frames]
+    images = image_files(source)[:max_frames]
     check_box_keys(boxes, images)
     stems = Counter(path.stem for path in images)  # a.jpg and a.png: a.jpg_2d.png, a.png_2d.png
     picture_names = {path: path.stem if stems[path.stem] == 1 else path.name for path in images}
@@ -389,6 +401,79 @@ class BackgroundWriter:
             raise self._error
 
 
+#: Frame rate assumed for a video whose header states none, and for a folder of images.
+DEFAULT_FPS = 30.0
+#: A header frame rate above this [fps] is no camera's (high-speed cameras record about 1000) but a
+#: broken or misread header (a time base taken for the rate): :data:`DEFAULT_FPS` is used instead.
+MAX_FPS = 1000.0
+
+
+class VideoReader:
+    """A video's frames, decoded by OpenCV: ``(RGB image, presentation time [s])`` in order, the
+    first ``max_frames`` when given. The time is the container's timestamp of the frame
+    (``CAP_PROP_POS_MSEC``); ``fps`` is the header's rate (:data:`DEFAULT_FPS` when it states none or
+    an implausible one), ``total`` its frame count (None when unknown or not a count) and
+    ``expected`` the frames to be read.
+
+    A file OpenCV cannot open is a ValueError naming it. Reading stops at the first frame that
+    cannot be decoded; :meth:`warn_if_short` then logs how far it got against the header's count.
+    """
+
+    def __init__(self, source: str | Path, max_frames: int | None = None) -> None:
+        import cv2
+
+        self.source, self.max_frames = Path(source), max_frames
+        self.capture = cv2.VideoCapture(str(source))
+        if not self.capture.isOpened():
+            raise ValueError(f"cannot read video {source}: not a video file OpenCV can open (empty, cut before its "
+                             "index, or another kind of file)")
+        self.fps = self._rate(self.capture.get(cv2.CAP_PROP_FPS))
+        self.total = self._count(self.capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.expected = (self.total if max_frames is None else max_frames if self.total is None
+                         else min(self.total, max_frames))
+        self.read = 0
+
+    def _rate(self, fps: float) -> float:
+        """The header's frame rate, or :data:`DEFAULT_FPS` (with a logged note unless it states
+        none, 0) when it is not a rate: not finite, negative, or above :data:`MAX_FPS`."""
+        if math.isfinite(fps) and 0 < fps <= MAX_FPS:
+            return float(fps)
+        if fps != 0:
+            LOG.warning("video %s: its header's frame rate %s fps is not plausible; assuming %g fps", self.source,
+                        fps, DEFAULT_FPS)
+        return DEFAULT_FPS
+
+    def _count(self, count: float) -> int | None:
+        """The header's frame count, or None (unknown: with a logged note unless it states none,
+        0) when it is not a count: not finite or negative (a raw H.264 or MJPEG stream has no count,
+        and OpenCV reports a large negative number)."""
+        if math.isfinite(count) and count >= 0:
+            return int(count) or None
+        LOG.warning("video %s: its header's frame count %s is not a count; the number of frames is unknown",
+                    self.source, count)
+        return None
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, float]]:
+        import cv2
+
+        while self.max_frames is None or self.read < self.max_frames:
+            ok, frame = self.capture.read()
+            if not ok:
+                return
+            self.read += 1
+            yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+
+    def close(self) -> None:
+        self.capture.release()
+
+    def warn_if_short(self) -> None:
+        """Log a warning when fewer frames were read than expected (a truncated file, or a frame
+        that cannot be decoded); the header's count can be off by one, and none means nothing to check."""
+        if self.total is not None and self.read < self.expected - 1:
+            LOG.warning("video %s ended after %d of the %d frames its header announces (truncated?)", self.source,
+                        self.read, self.total)
+
+
 def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output: Path, progress: bool = True,
               video: bool = True, tracking: TrackingConfig = TrackingConfig(), max_frames: int | None = None) -> Path:
     """One JSON line per frame (people with track ids and filtered poses unless ``tracking`` is
@@ -397,18 +482,12 @@ def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output
     A video that cannot be opened is a ValueError naming it; one that ends before the frame count
     its header announces (cut short, or a frame that cannot be decoded) keeps what was read, with
     a warning."""
-    import cv2
     import imageio.v2 as iio2
 
     from .viz.poses import draw_2d, draw_top_view
 
-    capture = cv2.VideoCapture(str(source))
-    if not capture.isOpened():
-        raise ValueError(f"cannot read video {source}: not a video file OpenCV can open (empty, cut before its "
-                         "index, or another kind of file)")
-    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    expected = total if max_frames is None else max_frames if total is None else min(total, max_frames)
+    reader = VideoReader(source, max_frames)
+    fps = reader.fps
     replace_earlier_results(output)
     tracker = Tracker(tracking)
     lines = output / "results.jsonl"
@@ -418,12 +497,8 @@ def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output
     index = 0
     try:
         with lines.open("w", encoding="utf-8") as stream, \
-                tqdm(total=expected, desc="frames", disable=not progress) as bar:
-            while max_frames is None or index < max_frames:
-                ok, frame = capture.read()
-                if not ok:
-                    break
-                image = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                tqdm(total=reader.expected, desc="frames", disable=not progress) as bar:
+            for image, _ in reader:
                 result = cascade.process(image, camera.intrinsics(image.shape[1], image.shape[0]),
                                          distortion=camera.distortion)
                 tracker.update(result, index / fps)
@@ -435,12 +510,26 @@ def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output
                 index += 1
                 bar.update()
     finally:
-        capture.release()
+        reader.close()
         if writer is not None:
             writer.close()
-    if total is not None and index < expected - 1:  # the header's count can be off by one; none: nothing to check
-        LOG.warning("video %s ended after %d of the %d frames its header announces (truncated?)", source, index, total)
+    reader.warn_if_short()
     return lines
+
+
+def floor_counts(results: str | Path) -> Counter:
+    """The people's floor outcomes (``CascadeResult.floor``, its ``FLOOR_*`` keys) summed over a
+    written results.json (photos; an unreadable photo's entry has none) or results.jsonl (video)."""
+    path = Path(results)
+    if path.suffix == ".jsonl":
+        with open(path) as stream:
+            frames = [json.loads(line) for line in stream if line.strip()]
+    else:
+        frames = list(json.loads(path.read_text()).values())
+    counts: Counter = Counter()
+    for frame in frames:
+        counts.update(frame.get("floor", {}))
+    return counts
 
 
 def check_source(source: str | Path) -> Path:

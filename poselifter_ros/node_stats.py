@@ -30,6 +30,7 @@ class StatusContext:
     rate_tolerance: float = 0.1
     inactive: bool = False  # lifecycle: not processing
     sync_problem: str = ""  # the synchronizer's trouble since the previous status (SyncMonitor.check)
+    floor_problem: str = ""  # with floor_frame: why the last lookup failed ("tf2_ros is not installed", ...)
 
 
 class NodeStats:
@@ -44,6 +45,7 @@ class NodeStats:
         self.publish_cpu_ms: deque[float] = deque(maxlen=LATENCY_WINDOW)  # the same in thread CPU time
         self.last_error = ""
         self._skips_reported = 0  # frame skips already reported by status()
+        self._floor_missed_reported = 0  # frames without their floor_frame mount already reported
         self._rate_mark = (time.monotonic(), 0)  # (time, frames_processed) at the previous status
 
     def count(self, key: str, n: int = 1) -> None:
@@ -75,8 +77,9 @@ class NodeStats:
     def status(self, context: StatusContext) -> DiagnosticStatus:
         """One DiagnosticStatus: WARN while inactive, while CameraInfo is missing, when the
         synchronizer reports a problem (future stamps, a reset, images that match nothing), when
-        frames were skipped since the previous status or when the rate is below the expected rate,
-        else OK."""
+        frames were skipped since the previous status, when frames had no floor_frame mount from TF
+        since the previous status (frames_floor_no_tf, frames_floor_tf_refused) or when the rate is
+        below the expected rate, else OK."""
         with self._lock:
             values = {key: str(value) for key, value in sorted(self.counts.items())}
             values["frames_dropped_newest_wins"] = str(context.dropped)
@@ -95,6 +98,8 @@ class NodeStats:
                 values["expected_rate_hz"] = f"{context.expected_rate:.2f}"
             skipped = sum(self.frame_skips.values())
             new_skips, self._skips_reported = skipped - self._skips_reported, skipped
+            missed = self.counts["frames_floor_no_tf"] + self.counts["frames_floor_tf_refused"]
+            new_missed, self._floor_missed_reported = missed - self._floor_missed_reported, missed
             last_error = self.last_error
         minimum = context.expected_rate * (1 - context.rate_tolerance)
         if context.inactive:
@@ -105,6 +110,10 @@ class NodeStats:
             level, message = DiagnosticStatus.WARN, f"synchronizer: {context.sync_problem}"
         elif new_skips:
             level, message = DiagnosticStatus.WARN, f"{new_skips} frames skipped; last: {last_error}"
+        elif new_missed:  # floor_frame set, but the mount came from the cascade.floor parameters
+            level, message = DiagnosticStatus.WARN, (
+                f"floor_frame: {new_missed} frames without their camera mount from TF "
+                f"({context.floor_problem or 'no transform'}): the cascade.floor parameters used")
         elif context.expected_rate > 0 and rate < minimum:
             level, message = DiagnosticStatus.WARN, f"rate {rate:.1f} Hz below the expected {context.expected_rate:g} Hz"
         else:

@@ -11,6 +11,14 @@ image and runs the cascade on the newest complete set (see :mod:`.latest_slot`),
 inference never blocks the subscriptions nor builds a backlog. A bad message is logged
 (throttled), counted in /diagnostics and skipped; it never stops the node and never yields a
 published pose.
+
+Camera mount from TF (``floor_frame`` set): before each frame, the worker looks up the transform
+from the image's frame to ``floor_frame`` at the image's stamp and turns it into the cascade's
+mount (:func:`poselifter_core.floor.mount_from_camera_pose`), which replaces the
+``cascade.floor`` height, pitch and roll for that frame. Counted per frame in /diagnostics:
+``frames_floor_from_tf``; ``frames_floor_no_tf`` (no transform: tf2_ros missing, the frame
+unknown to TF, extrapolation) and ``frames_floor_tf_refused`` (a mount the floor cannot take: the
+camera below the floor frame, upside down), both of which fall back to the parameters.
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ import logging
 import sys
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import rclpy
@@ -31,6 +40,7 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from poselifter_core.cascade import LOOK_FAILED
+from poselifter_core.floor import FloorConfig, mount_from_camera_pose, mount_moved
 from poselifter_core.infer import build_cascade
 from poselifter_core.rosmsg import outputs
 from poselifter_core.rosmsg.frames import FrameProcessor
@@ -42,6 +52,7 @@ from .node_config import NodeConfig
 from .node_stats import NodeStats, StatusContext
 from .parameters import ParameterGuard, declare, read_config
 from .result_outputs import ResultPublishers
+from .tf_io import TargetFrameLookup
 
 NODE_NAME = "pose3d"
 LOG_THROTTLE_S = 5.0
@@ -88,6 +99,9 @@ class Pose3DNode(LifecycleNode):
         self._inputs: list[Any] = []
         self._active = False
         self._camera_frame = ""
+        self._tf: TargetFrameLookup | None = None  # one TF buffer and listener per node, made on first use
+        self._floor_lookup: TargetFrameLookup | None = None  # the lookup, once floor_frame was set
+        self._floor_problem = ""  # why the last frame had no floor_frame mount (for /diagnostics)
         self.configure_error = ""
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", DIAGNOSTICS_QOS_DEPTH)
         self.create_timer(self.config.diagnostics_period_s, self._publish_diagnostics)
@@ -110,7 +124,8 @@ class Pose3DNode(LifecycleNode):
             self.get_logger().error(f"configure failed: {self.configure_error}")
             return TransitionCallbackReturn.FAILURE
         self.processor = FrameProcessor(cascade, config.frame)
-        self.outputs = ResultPublishers(self, config.output)
+        self.outputs = ResultPublishers(self, config.output, self._tf_lookup)
+        self._watch_floor_frame(config)
         self.get_logger().info(f"configured: mode {config.frame.mode}, backend {config.backend}; "
                                f"publishing {self.outputs.skeletons.topic_name}")
         return TransitionCallbackReturn.SUCCESS
@@ -139,13 +154,44 @@ class Pose3DNode(LifecycleNode):
         return self.on_cleanup(state)
 
     def _apply(self, config: NodeConfig) -> None:
-        """A live parameter changed: hand the new settings to the parts that use them."""
-        self.config = config
+        """A live parameter changed: hand the new settings to the parts that use them. A camera
+        mount (``cascade.floor``) that moved or was switched off makes the tracks forget their
+        learned floor ratios (:func:`poselifter_core.floor.mount_moved`; the tracker also follows
+        the mount of each frame, but cannot tell a floor switched off from a frame without TF)."""
+        before, self.config = self.config, config
+        if self.processor is not None and mount_moved(before.cascade.floor, config.cascade.floor):
+            self.processor.tracker.forget_floor_sizes()
         if self.processor is not None:
             self.processor.reconfigure(config.frame)
             self.processor.cascade.reconfigure(config.cascade)
         if self.outputs is not None:
             self.outputs.update(config.output)
+        self._watch_floor_frame(config)
+
+    def _tf_lookup(self) -> TargetFrameLookup:
+        """The node's TF lookup (a tf2_ros Buffer and TransformListener), made on first use."""
+        if self._tf is None:
+            self._tf = TargetFrameLookup(self)
+        return self._tf
+
+    def _watch_floor_frame(self, config: NodeConfig) -> None:
+        """Once ``floor_frame`` is set (at start-up or live): the TF lookup, and a warning when
+        there is none (no tf2_ros)."""
+        if config.floor_frame and self._floor_lookup is None:
+            self._floor_lookup = self._tf_lookup()
+            if self._floor_lookup.unavailable:
+                self.get_logger().warning(f"{self._floor_lookup.unavailable}, so floor_frame cannot be looked up; every "
+                                          f"frame uses {self._floor_fallback(config)} (counted as frames_floor_no_tf)")
+
+    @staticmethod
+    def _floor_fallback(config: NodeConfig) -> str:
+        """What a frame without its floor_frame mount uses: the cascade.floor parameters' mount, or
+        none when their height is 0."""
+        floor = config.cascade.floor
+        if not floor.enabled:
+            return "no floor (cascade.floor.camera_height_m is 0)"
+        return (f"the cascade.floor parameters' mount (height {floor.camera_height_m:g} m, pitch "
+                f"{floor.camera_pitch_deg:g} deg, roll {floor.camera_roll_deg:g} deg)")
 
     def _input_qos(self) -> QoSProfile:
         """Sensor-data QoS (best effort, volatile, keep last sync_queue_size); every policy can be
@@ -206,7 +252,8 @@ class Pose3DNode(LifecycleNode):
         if not self._active or processor is None or publishers is None:
             return  # deactivated while this set waited
         started = time.perf_counter()
-        frame = processor.process(match)
+        floor = self._floor_mount(match, processor)
+        frame = processor.process(match, floor)
         self._camera_frame = frame.frame_id or self._camera_frame
         if frame.error_kind:
             self.stats.skip_frame(frame.error_kind)
@@ -229,12 +276,44 @@ class Pose3DNode(LifecycleNode):
             self.stats.count(f"second_looks_{key}", count)
         for key, count in frame.result.floor.items():
             self.stats.count(f"people_floor_{key}", count)
-        if frame.result.intrinsics_assumed and self.config.cascade.floor.enabled:
+        if frame.result.intrinsics_assumed and (floor or self.config.cascade.floor).enabled:
             self.get_logger().warning(f"{FLOOR_UNUSED}: no valid CameraInfo, the intrinsics are assumed "
                                       "(frame.require_camera_info false)", throttle_duration_sec=LOG_THROTTLE_S)
         if failed := frame.result.second_looks[LOOK_FAILED]:
             self.get_logger().warning(f"{failed} second look(s) failed in the 2D stage; those people kept their "
                                       "first look", throttle_duration_sec=LOG_THROTTLE_S)
+
+    def _floor_mount(self, match: Match, processor: FrameProcessor) -> FloorConfig | None:
+        """With ``floor_frame`` set, this frame's camera mount from TF (the image's frame to the
+        floor frame at its stamp) as the ``cascade.floor`` settings with that height, pitch and
+        roll; None (the parameters' mount) without it, counted and warned (throttled; once, at
+        start, when tf2_ros is missing)."""
+        floor_frame, lookup = self.config.floor_frame, self._floor_lookup
+        if not floor_frame or lookup is None:
+            return None
+        camera_frame = processor.frame_id(match)
+        transform = lookup.lookup(floor_frame, camera_frame, match.stamp_ns) if camera_frame else None
+        fallback = self._floor_fallback(self.config)
+        if transform is None:
+            self.stats.count("frames_floor_no_tf")
+            self._floor_problem = lookup.unavailable or (lookup.last_error if camera_frame else
+                                                         "the image has no frame_id")
+            if not lookup.unavailable:
+                reason = self._floor_problem
+                self.get_logger().warning(f"floor_frame {floor_frame!r}: {reason}; using {fallback}",
+                                          throttle_duration_sec=LOG_THROTTLE_S)
+            return None
+        try:
+            height, pitch, roll = mount_from_camera_pose(transform.rotation, transform.translation)
+        except ValueError as error:
+            self.stats.count("frames_floor_tf_refused")
+            self._floor_problem = f"the camera {camera_frame!r}: {error}"
+            self.get_logger().warning(f"floor_frame {floor_frame!r}: the camera {camera_frame!r} at the image stamp: "
+                                      f"{error}; using {fallback}", throttle_duration_sec=LOG_THROTTLE_S)
+            return None
+        self.stats.count("frames_floor_from_tf")
+        return replace(self.config.cascade.floor, camera_height_m=height, camera_pitch_deg=pitch,
+                       camera_roll_deg=roll)
 
     def _publish_diagnostics(self) -> None:
         processor = self.processor
@@ -244,7 +323,8 @@ class Pose3DNode(LifecycleNode):
             dropped=self.slot.dropped, sync_stats=processor.sync_stats() if processor is not None else {},
             waiting_for_camera_info=waiting, expected_rate=self.config.input.expected_rate,
             rate_tolerance=self.config.input.rate_tolerance, inactive=not self._active,
-            sync_problem=processor.sync_monitor.check() if processor is not None else "")
+            sync_problem=processor.sync_monitor.check() if processor is not None else "",
+            floor_problem=self._floor_problem)
         self.diagnostics_pub.publish(DiagnosticArray(header=outputs.header(
             make, self.get_clock().now().nanoseconds, ""), status=[self.stats.status(context)]))
 

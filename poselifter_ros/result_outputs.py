@@ -9,6 +9,7 @@ rest).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,11 +42,15 @@ class _Switch:
 
 
 class ResultPublishers:
-    def __init__(self, node: Node, config: OutputConfig) -> None:
+    """``tf_lookup``: the node's one :class:`TargetFrameLookup`, made on first use (only once
+    ``target_frame`` is set)."""
+
+    def __init__(self, node: Node, config: OutputConfig, tf_lookup: Callable[[], TargetFrameLookup]) -> None:
         self._node = node
         self._lock = threading.Lock()
         self.skeletons = node.create_publisher(Skeleton3DArray, "~/skeletons", OUTPUT_QOS_DEPTH)
         self._markers, self._detections, self._debug, self._tf = _Switch(), _Switch(), _Switch(), _Switch()
+        self._tf_lookup = tf_lookup
         self._lookup: TargetFrameLookup | None = None
         self.config = config
         self.update(config)
@@ -59,9 +64,10 @@ class ResultPublishers:
             self._switch(self._detections, config.detections, self._detections_publisher)
             self._switch(self._tf, config.tf, self._broadcaster)
             if config.target_frame and self._lookup is None:
-                self._lookup = TargetFrameLookup(self._node)
+                self._lookup = self._tf_lookup()
                 if self._lookup.unavailable:
-                    self._node.get_logger().warning(self._lookup.unavailable)
+                    self._node.get_logger().warning(f"{self._lookup.unavailable}, so target_frame cannot be looked "
+                                                    "up; results stay in the image's optical frame")
 
     def _publisher(self, msg_type: type, topic: str) -> Any:
         return self._node.create_publisher(msg_type, topic, OUTPUT_QOS_DEPTH)

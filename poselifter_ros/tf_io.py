@@ -1,9 +1,12 @@
-"""TF for the node: broadcasting the people's body frames, and looking up ``target_frame``.
+"""TF for the node: broadcasting the people's body frames, and looking up ``output.target_frame``
+and ``floor_frame``.
 
 Broadcasting uses tf2_ros's TransformBroadcaster where tf2_ros is importable (any ROS 2
 install), else publishes tf2_msgs/TFMessage on ``/tf`` with the broadcaster's QoS (what
-TransformBroadcaster does underneath). Looking up a transform needs tf2_ros's Buffer; without
-tf2_ros, :class:`TargetFrameLookup` says so once and results stay in the optical frame.
+TransformBroadcaster does underneath). Looking up a transform needs tf2_ros's Buffer (one per
+node, with its one TransformListener, shared by both lookups); without tf2_ros,
+:class:`TargetFrameLookup` says so (``unavailable``), each user warns once and goes on without:
+results stay in the optical frame, the floor comes from the ``cascade.floor`` parameters.
 """
 from __future__ import annotations
 
@@ -57,15 +60,16 @@ class BodyFrameBroadcaster:
 
 class TargetFrameLookup:
     """``lookup(target, source, stamp_ns)``: the transform from ``source`` to ``target`` at the
-    stamp as a :class:`RigidTransform`, or None with the reason in ``last_error``."""
+    stamp as a :class:`RigidTransform` (``p_target = rotation @ p_source + translation``), or
+    None with the reason in ``last_error``. One per node: its TransformListener subscribes to
+    /tf and /tf_static."""
 
     def __init__(self, node: Node) -> None:
         try:
             from tf2_ros import Buffer, TransformListener
         except ImportError:
             self._buffer = None
-            self.unavailable = ("tf2_ros is not installed, so target_frame cannot be looked up; "
-                                "results stay in the image's optical frame")
+            self.unavailable = "tf2_ros is not installed"
         else:
             self._buffer = Buffer()
             self._listener = TransformListener(self._buffer, node, spin_thread=False)

@@ -37,6 +37,9 @@ def synthetic_motion(frames: int, seed: int, scale: float = 1.0) -> np.ndarray:
 
 #: The intrinsics of the mounted camera of the floor helpers below (1280x720).
 MOUNTED_K = np.array([800.0, 800.0, 640.0, 360.0])
+#: A camera mount and image size for MOUNTED_K (the floor tests': camera 1.5 m up, looking 10 deg down).
+MOUNTED_AT = {"camera_height_m": 1.5, "camera_pitch_deg": 10.0, "camera_roll_deg": 2.0}
+MOUNTED_IMAGE = (1280, 720)
 
 
 def world_to_camera(height_m: float, pitch_deg: float, roll_deg: float) -> tuple[np.ndarray, np.ndarray]:

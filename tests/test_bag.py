@@ -11,20 +11,23 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image
-from rosbags.rosbag2 import Reader, Writer
+from rosbags.rosbag2 import Reader
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from skimage.data import astronaut  # NASA portrait of Eileen Collins, public domain
 
 from poselifter_core import shipped
+from poselifter_core.camera import Intrinsics
 from poselifter_core.cascade import CascadeConfig
 from poselifter_core.cli import main
 from poselifter_core.infer import build_cascade, load_lifter_runtime
-from poselifter_core.rosmsg.bag import STORAGES, BagConfig, BagTopics, plan_bag, process_bag
+from poselifter_core.rosmsg import outputs, recording
+from poselifter_core.rosmsg.bag import BagConfig, BagTopics, plan_bag, process_bag
 from poselifter_core.rosmsg.frames import FrameConfig
-from poselifter_core.rosmsg.images import rgb_to_image_fields
 from poselifter_core.rosmsg.outputs import BONES_NS, JOINTS_NS, MARKER_ADD, MARKER_DELETEALL, TRAILS_NS
+from poselifter_core.rosmsg.recording import CameraCalibration, camera_info_message, frame_records, image_message
 from poselifter_core.rosmsg.rosbags_factory import message_factory
 from poselifter_core.rosmsg.rosbags_types import MSG_DIR, poselifter_typestore
+from poselifter_core.skeleton import H36M17
 
 from conftest import MOUNTED_K, camera_view, standing_person
 
@@ -66,28 +69,19 @@ def jazzy_typestore():
 
 
 def header(stamp: int, frame_id: str = FRAME_ID):
-    sec, nanosec = divmod(stamp, 10**9)
-    return make("std_msgs/msg/Header", stamp=make("builtin_interfaces/msg/Time", sec=sec, nanosec=nanosec),
-                frame_id=frame_id)
+    return outputs.header(make, stamp, frame_id)
 
 
 def camera_info(stamp: int, size: tuple[int, int], fx: float, fy: float, cx: float, cy: float):
-    k = [fx, 0.0, cx, 0.0, fy, cy, 0.0, 0.0, 1.0]
-    return make("sensor_msgs/msg/CameraInfo", header=header(stamp), width=size[0], height=size[1],
-                distortion_model="plumb_bob", d=[0.0] * 5, k=k, r=[1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0],
-                p=[fx, 0.0, cx, 0.0, 0.0, fy, cy, 0.0, 0.0, 0.0, 1.0, 0.0])
+    """A distortion-free CameraInfo, as ``poselifter video-bag`` writes it."""
+    return camera_info_message(make, CameraCalibration.from_intrinsics(Intrinsics(fx, fy, cx, cy), *size), stamp,
+                               FRAME_ID)
 
 
 def write_bag(path: Path, storage: str, records: list[tuple[str, str, int, object]]) -> Path:
-    """A rosbag2 bag of ``(topic, type, log time, message or raw bytes)``, in log-time order."""
-    with Writer(path, version=9, storage_plugin=STORAGES[storage]) as writer:
-        connections = {}
-        for topic, msgtype, log_ns, message in sorted(records, key=lambda record: record[2]):
-            if topic not in connections:
-                connections[topic] = writer.add_connection(topic, msgtype, typestore=TYPESTORE)
-            raw = message if isinstance(message, bytes) else TYPESTORE.serialize_cdr(message, msgtype)
-            writer.write(connections[topic], log_ns, raw)
-    return path
+    """A rosbag2 bag of ``(topic, type, log time, message or raw bytes)``, in log-time order; version 9
+    (rosbags' newest; the outputs are 8, what Jazzy writes)."""
+    return recording.write_bag(path, storage, records, TYPESTORE, version=9)
 
 
 def read_bag(path: Path) -> tuple[dict[str, str], dict[str, list]]:
@@ -215,23 +209,18 @@ def portrait() -> np.ndarray:
     return frame
 
 
-def image_message(rgb: np.ndarray, stamp: int, compressed: bool, **overrides):
-    if compressed:
-        buffer = io.BytesIO()
-        Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
-        return make("sensor_msgs/msg/CompressedImage", header=header(stamp), format="jpeg", data=buffer.getvalue())
-    return make("sensor_msgs/msg/Image", header=header(stamp), **{**rgb_to_image_fields(rgb), **overrides})
-
-
 def image_records(rgb: np.ndarray, frames: int, compressed: bool = False) -> list:
-    topic, msgtype = (("/camera/image_raw/compressed", "sensor_msgs/msg/CompressedImage") if compressed
-                      else ("/camera/image_raw", "sensor_msgs/msg/Image"))
+    """Per frame a CameraInfo (logged 1 ms early) and an rgb8 Image or a JPEG CompressedImage on
+    /camera/image_raw(/compressed), stamped and logged from T0 at 10 Hz: ``poselifter video-bag``'s records."""
+    calibration = CameraCalibration.from_intrinsics(Intrinsics(300.0, 300.0, 159.5, 119.5), 320, 240)
     records = []
     for i in range(frames):
-        stamp = T0 + i * PERIOD
-        records.append(("/camera/camera_info", "sensor_msgs/msg/CameraInfo", stamp - 1_000_000,
-                        camera_info(stamp, (320, 240), 300.0, 300.0, 159.5, 119.5)))
-        records.append((topic, msgtype, stamp, image_message(rgb, stamp, compressed)))
+        records += frame_records(make, rgb, T0 + i * PERIOD, calibration, FRAME_ID, "/camera/image_raw",
+                                 encoding="jpeg" if compressed else "rgb8")
+    assert [record[:3] for record in records[:2]] == [
+        ("/camera/camera_info", "sensor_msgs/msg/CameraInfo", T0 - 1_000_000),
+        ("/camera/image_raw/compressed" if compressed else "/camera/image_raw",
+         "sensor_msgs/msg/CompressedImage" if compressed else "sensor_msgs/msg/Image", T0)]
     return records
 
 
@@ -373,6 +362,30 @@ def test_the_summary_warns_of_a_camera_mount_it_could_not_use(tmp_path, portrait
             "(frame.require_camera_info false: the intrinsics assumed)") in str(summary).splitlines()
 
 
+def test_a_second_pass_at_the_first_ones_size_runs_once_with_a_warning(tmp_path, portrait, capsys, caplog,
+                                                                        monkeypatch):
+    """cascade.pose2d_extra_size equal to cascade.pose2d_size (infer refuses it as
+    --pose2d-extra-size): bag, as the node (both build the 2D stage with load_pose2d), runs the
+    bottom-up pass once and logs why; it no longer prints a warning of its own that the pass runs
+    twice (it did not). Another size runs its second pass, with no warning."""
+    from poselifter_core.pose2d.movenet import MoveNet
+
+    passes = []
+    bottom_up = MoveNet._bottom_up
+    monkeypatch.setattr(MoveNet, "_bottom_up", lambda self, image, size: passes.append(size) or
+                        bottom_up(self, image, size))
+    source = write_bag(tmp_path / "in", "mcap", image_records(portrait, 1))
+    for extra, sizes in ((256, [256]), (384, [256, 384])):
+        passes.clear()
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            assert main(["bag", str(source), str(tmp_path / f"out{extra}"), "--backend", BACKEND, "--no-progress",
+                         "--set", f"cascade.pose2d_extra_size={extra}"]) == 0
+        assert passes == sizes
+        assert ("pose2d_extra_size 256 is pose2d_size: no second pass" in caplog.text) == (extra == 256), caplog.text
+        assert "twice the cost" not in capsys.readouterr().out
+
+
 def test_a_camera_mount_set_with_set_puts_people_on_the_floor(tmp_path, capsys):
     """--set cascade.floor.*: a standing person 15 % smaller than the training bodies gets a root
     within 5 % of the truth (the lifter alone: over 10 % off), and the summary counts the floor's
@@ -391,8 +404,8 @@ def test_a_camera_mount_set_with_set_puts_people_on_the_floor(tmp_path, capsys):
         errors[name] = np.array([abs(array.skeletons[0].root.z / truth[0, 2] - 1) for _, array in skeletons])
         printed[name] = capsys.readouterr().out
     assert len(errors["floor"]) == FRAMES and errors["lifter"].min() > 0.10 and errors["floor"].max() < 0.05
-    assert (f"root depth from the floor: fused {FRAMES}, no ankle on the floor 0, disagreed with the lifter 0"
-            in printed["floor"].splitlines())
+    assert (f"root depth from the floor: fused {FRAMES}, no ankle on the floor 0, of these carried by their track's "
+            "floor ratio 0, disagreed with the lifter 0" in printed["floor"].splitlines())
     assert "root depth from the floor" not in printed["lifter"]
     assert "warning: cascade.floor" not in printed["lifter"] + printed["floor"]
     # the angles without the height: the floor is off, and the summary says why (it said nothing)
@@ -401,6 +414,41 @@ def test_a_camera_mount_set_with_set_puts_people_on_the_floor(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "warning: cascade.floor.camera_pitch_deg or camera_roll_deg is set, but camera_height_m is 0" in printed
     assert "root depth from the floor" not in printed
+
+
+def test_a_tracked_person_whose_feet_disappear_keeps_the_floors_size(tmp_path, capsys):
+    """The same small person, feet seen for 8 frames, then the knees and ankles hidden (score 0)
+    for 6: tracked (the defaults), the hidden frames keep the floor's size (root within 5 % of the
+    truth) and the summary counts them as carried; with frame.tracking.tracker.carry_floor_size
+    false they drift back to the lifter's depth."""
+    truth, xy = camera_view(standing_person(0.85, 6.0, swing_m=0.1), 1.5, 10.0, 2.0)
+    shown, frames = 8, 14
+    hidden = {H36M17.index(name) for name in ("RKnee", "RFoot", "LKnee", "LFoot")}
+    records = []
+    for i in range(frames):
+        stamp = T0 + i * PERIOD
+        records.append(("/camera/camera_info", "sensor_msgs/msg/CameraInfo", stamp - 1_000_000,
+                        camera_info(stamp, (1280, 720), *MOUNTED_K)))
+        person = make("poselifter_msgs/msg/Keypoints2D", id="", layout="h36m17", score=1.0, keypoints=[
+            make("poselifter_msgs/msg/Keypoint2D", x=float(x), y=float(y),
+                 score=0.0 if i >= shown and j in hidden else 1.0) for j, (x, y) in enumerate(xy)])
+        records.append(("/people/keypoints", "poselifter_msgs/msg/Keypoints2DArray", stamp,
+                        make("poselifter_msgs/msg/Keypoints2DArray", header=header(stamp), people=[person])))
+    source = write_bag(tmp_path / "in", "mcap", records)
+    mount = ("cascade.floor.camera_height_m=1.5", "cascade.floor.camera_pitch_deg=10", "cascade.floor.camera_roll_deg=2")
+    errors, printed = {}, {}
+    for name, settings in (("carried", mount), ("off", (*mount, "frame.tracking.tracker.carry_floor_size=false"))):
+        sets = [arg for setting in settings for arg in ("--set", setting)]
+        assert main(["bag", str(source), str(tmp_path / name), "--mode", "keypoints", "--backend", BACKEND,
+                     "--no-progress", *sets]) == 0
+        skeletons = read_bag(tmp_path / name)[1]["/pose3d/skeletons"]
+        errors[name] = np.array([abs(array.skeletons[0].root.z / truth[0, 2] - 1) for _, array in skeletons])
+        printed[name] = capsys.readouterr().out
+    assert len(errors["carried"]) == frames and errors["carried"].max() < 0.05, errors["carried"]
+    assert errors["off"][-1] > 0.05 and errors["off"][-1] > 2 * errors["carried"][-1], (errors["off"], errors["carried"])
+    assert (f"root depth from the floor: fused {shown}, no ankle on the floor {frames - shown}, of these carried by "
+            f"their track's floor ratio {frames - shown}, disagreed with the lifter 0" in printed["carried"].splitlines())
+    assert "carried by their track's floor ratio 0," in printed["off"]
 
 
 def test_a_future_stamp_and_a_bag_loop_do_not_stall_the_synchronizer(tmp_path, check_poses, capsys):
@@ -468,7 +516,7 @@ def test_command_line_errors_are_clear(tmp_path, capsys):
 
 
 def test_topics_are_found_by_type_or_named_when_ambiguous(tmp_path):
-    image = image_message(np.zeros((240, 320, 3), np.uint8), T0, compressed=False)
+    image = image_message(make, np.zeros((240, 320, 3), np.uint8), T0, FRAME_ID)
     records = [(topic, "sensor_msgs/msg/Image", T0, image) for topic in ("/left/image", "/right/image")]
     records.append(("/left/camera_info", "sensor_msgs/msg/CameraInfo", T0,
                     camera_info(T0, (320, 240), 300, 300, 160, 120)))
@@ -480,7 +528,8 @@ def test_topics_are_found_by_type_or_named_when_ambiguous(tmp_path):
     with pytest.raises(ValueError, match="image topic /left/camera_info has type sensor_msgs/msg/CameraInfo"):
         plan_bag(source, tmp_path / "out", BagConfig(topics=BagTopics(image="/left/camera_info")))
     no_info = write_bag(tmp_path / "no_info", "sqlite3", records[:1])
-    with pytest.raises(ValueError, match="no sensor_msgs/msg/CameraInfo topic"):
+    with pytest.raises(ValueError, match="no sensor_msgs/msg/CameraInfo topic.*; without a camera calibration, "
+                       "--set frame.require_camera_info=false"):
         plan_bag(no_info, tmp_path / "out", BagConfig())
     plan = plan_bag(no_info, tmp_path / "out", BagConfig(frame=FrameConfig(require_camera_info=False)))
     assert plan.streams == {"image": "/left/image"}

@@ -23,11 +23,11 @@ from poselifter_core.lifter.runtime import LifterRuntime
 from poselifter_core.pose2d.base import Person2D
 from poselifter_core.skeleton import H36M17
 
+from conftest import MOUNTED_AT as MOUNT
+from conftest import MOUNTED_IMAGE as IMAGE
 from conftest import MOUNTED_K, camera_view, standing_person
 
-MOUNT = {"camera_height_m": 1.5, "camera_pitch_deg": 10.0, "camera_roll_deg": 2.0}
 CAMERA = Intrinsics(*MOUNTED_K)
-IMAGE = (1280, 720)
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +83,10 @@ def test_a_person_without_an_observed_ankle_or_off_the_floor_keeps_the_lifters_d
     on = cascade(lifter, **MOUNT).lift_people(people, CAMERA, IMAGE)
     assert [p.root_source for p in on.people] == ["lifter", "lifter", "floor"]
     assert on.floor == {FLOOR_NO_ESTIMATE: 1, FLOOR_DISAGREED: 1, FLOOR_FUSED: 1}
+    assert [p.floor_outcome for p in on.people] == [FLOOR_NO_ESTIMATE, FLOOR_DISAGREED, FLOOR_FUSED]
+    assert {p.floor_outcome for p in off.people} == {""}
+    # the lifter's own depth is kept beside the fused one (the tracker learns the person's ratio from it)
+    assert [p.lifter_depth_m for p in on.people] == [float(p.root_m[2]) for p in off.people]
     for a, b in zip(off.people[:2], on.people[:2]):
         for name in ("root_m", "joints_m", "relative_m"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
@@ -91,6 +95,24 @@ def test_a_person_without_an_observed_ankle_or_off_the_floor_keeps_the_lifters_d
     record = result_to_dict(on)
     assert [p["root_source"] for p in record["people"]] == ["lifter", "lifter", "floor"]
     assert record["floor"] == {"fused": 1, "no_estimate": 1, "disagreed": 1} and json.dumps(record)
+
+
+def test_a_frames_own_mount_replaces_the_floor_setting(lifter):
+    """``floor=`` of one call (the node's mount from TF) is used in place of ``config.floor``, for
+    that call only: with the setting off it fuses as the setting would, a height of 0 turns a set
+    floor off, and the next call without it is the setting's again."""
+    person = seen(0.85, 6.0)[1]
+    off, on = cascade(lifter), cascade(lifter, **MOUNT)
+    by_setting = on.lift_people([person], CAMERA, IMAGE)
+    by_frame = off.lift_people([person], CAMERA, IMAGE, floor=FloorConfig(**MOUNT))
+    assert by_frame.floor == by_setting.floor == {FLOOR_FUSED: 1} and by_frame.people[0].root_source == "floor"
+    np.testing.assert_array_equal(by_frame.people[0].root_m, by_setting.people[0].root_m)
+    unset = on.lift_people([person], CAMERA, IMAGE, floor=FloorConfig())
+    alone = off.lift_people([person], CAMERA, IMAGE)
+    assert not unset.floor and unset.people[0].root_source == "lifter"
+    np.testing.assert_array_equal(unset.people[0].root_m, alone.people[0].root_m)
+    assert off.lift_people([person], CAMERA, IMAGE).people[0].root_source == "lifter"
+    assert on.lift_people([person], CAMERA, IMAGE).floor == {FLOOR_FUSED: 1}
 
 
 def test_a_lifter_without_a_mask_gets_no_floor_from_unobserved_ankles(lifter):
@@ -125,6 +147,7 @@ def test_floor_off_or_an_assumed_camera_is_the_lifters_output_bit_for_bit(lifter
     assumed_off = cascade(lifter).lift_people(people, None, IMAGE)
     assumed_on = cascade(lifter, **MOUNT).lift_people(people, None, IMAGE)
     assert assumed_on.floor == {FLOOR_NO_CAMERA: 2} and {p.root_source for p in assumed_on.people} == {"lifter"}
+    assert {p.floor_outcome for p in assumed_on.people} == {FLOOR_NO_CAMERA}
     for a, b in zip(assumed_off.people, assumed_on.people):
         np.testing.assert_array_equal(a.joints_m, b.joints_m)
 
@@ -191,3 +214,29 @@ def test_the_floor_counts_only_the_people_the_output_gates_let_out(lifter):
     result = Pose3DEstimator(None, lifter, config).lift_people(people, CAMERA, IMAGE)
     assert len(result.people) == 1 and result.people[0].root_source == "floor" and len(result.skipped_people) == 1
     assert result.floor == {FLOOR_FUSED: 1}
+
+
+def test_infer_with_a_mount_prints_the_floor_counts_as_bag_does(tmp_path, capsys):
+    """infer with --camera-height says at the end how many people the floor placed (its summary
+    line is bag's), summed from the results it wrote; without a mount it says nothing of a floor."""
+    from PIL import Image
+    from skimage.data import astronaut
+
+    from poselifter_core.cli import main as cli_main
+    from poselifter_core.infer import floor_counts
+
+    Image.fromarray(astronaut()).save(tmp_path / "portrait.png")  # a portrait: no ankle seen
+    assert cli_main(["infer", str(tmp_path / "portrait.png"), "-o", str(tmp_path / "out"), "--fov", "60",
+                     "--camera-height", "1.5", "--camera-pitch", "10", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert ("root depth from the floor: fused 0, no ankle on the floor 1, of these carried by their track's floor "
+            "ratio 0, disagreed with the lifter 0 (people; root_source in results.json") in printed, printed
+    assert cli_main(["infer", str(tmp_path / "portrait.png"), "-o", str(tmp_path / "plain"), "--fov", "60",
+                     "--no-progress"]) == 0
+    assert "root depth from the floor" not in capsys.readouterr().out
+    # a video's results.jsonl: every frame's counts summed (a frame with nobody has none)
+    lines = [{"frame": 0, "floor": {FLOOR_FUSED: 2, FLOOR_DISAGREED: 1}}, {"frame": 1, "floor": {}},
+             {"frame": 2, "floor": {FLOOR_FUSED: 1, FLOOR_NO_ESTIMATE: 1, "carried": 1}}]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert floor_counts(tmp_path / "results.jsonl") == {FLOOR_FUSED: 3, FLOOR_DISAGREED: 1, FLOOR_NO_ESTIMATE: 1,
+                                                        "carried": 1}

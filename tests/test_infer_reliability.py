@@ -223,3 +223,63 @@ def test_max_frames_on_a_video_whose_header_gives_no_frame_count(tmp_path, monke
                           video=False, max_frames=20)
     assert len(lines.read_text().splitlines()) == 5
     assert "header announces" not in caplog.text, caplog.text
+
+
+def test_a_video_whose_header_count_is_negative_has_an_unknown_count(tmp_path, caplog):
+    """A raw MJPEG stream (no container: no frame count) is a real file for which OpenCV reports a
+    large negative frame count: the count is unknown (None, with a note), not a negative total,
+    and every frame is read without a 'truncated' warning."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from poselifter_core.infer import VideoReader
+
+    path = tmp_path / "raw.mjpeg"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=64x48:rate=10", "-t", "0.5", "-c:v", "mjpeg", "-f", "mjpeg", str(path)], check=True)
+    with caplog.at_level(logging.WARNING):
+        reader = VideoReader(path)
+        assert reader.total is None and reader.expected is None
+        assert "frame count" in caplog.text and "is not a count" in caplog.text, caplog.text
+        assert len(list(reader)) == 5 and reader.fps > 0
+        caplog.clear()
+        reader.warn_if_short()
+        reader.close()
+    assert "header announces" not in caplog.text
+
+
+@pytest.mark.parametrize("fps, noted", [(float("nan"), True), (-25.0, True), (1e6, True), (float("inf"), True),
+                                        (0.0, False)])
+def test_a_video_whose_header_rate_is_not_a_rate_is_read_at_the_default_fps(tmp_path, monkeypatch, caplog, fps,
+                                                                             noted):
+    """The capture's frame rate and a NaN frame count stood in for (monkeypatched): no file this
+    test can write makes OpenCV report a NaN, negative or absurd rate (the writers store a valid
+    one), yet a damaged header can. Such a rate falls back to DEFAULT_FPS with a note (a header
+    stating none, 0, silently, as before); a NaN count is unknown (int(nan) raised before)."""
+    import cv2
+    import imageio.v2 as iio
+
+    from poselifter_core.infer import DEFAULT_FPS, VideoReader
+
+    with iio.get_writer(tmp_path / "clip.mkv", fps=10, macro_block_size=1) as writer:
+        for _ in range(3):
+            writer.append_data(np.zeros((48, 64, 3), dtype=np.uint8))
+    opened = cv2.VideoCapture
+
+    class Header:  # the real capture, less its frame rate and count
+        def __init__(self, path: str) -> None:
+            self.capture = opened(path)
+
+        def get(self, prop: int) -> float:
+            return {cv2.CAP_PROP_FPS: fps, cv2.CAP_PROP_FRAME_COUNT: float("nan")}.get(prop, self.capture.get(prop))
+
+        def __getattr__(self, name: str):
+            return getattr(self.capture, name)
+
+    monkeypatch.setattr(cv2, "VideoCapture", Header)
+    with caplog.at_level(logging.WARNING):
+        reader = VideoReader(tmp_path / "clip.mkv")
+    assert reader.fps == DEFAULT_FPS and reader.total is None and len(list(reader)) == 3
+    assert ("frame rate" in caplog.text) == noted, caplog.text
+    reader.close()

@@ -9,7 +9,7 @@ from skimage import data as skimage_data
 from poselifter_core.cascade import CascadeConfig, Pose3DEstimator
 from poselifter_core.cli.benchmark import pose2d_sizes
 from poselifter_core.pose2d.base import Person2D
-from poselifter_core.pose2d.duplicates import merge_passes
+from poselifter_core.pose2d.duplicates import MERGE_JOINT_PX, box_iou, joint_distance, joints_explained, merge_passes
 from poselifter_core.pose2d.movenet import MoveNet
 from poselifter_core.settings import SettingError, check_settings, setting_specs
 from poselifter_core.skeleton import COCO17
@@ -126,3 +126,81 @@ def test_a_second_pass_at_the_first_ones_size_is_refused_by_infer_and_skipped_el
         single = load_pose2d(backend="onnxruntime-cpu", long_side=256, extra_long_side=256)
     assert single.extra_long_side == 0 and "pose2d_extra_size 256 is pose2d_size: no second pass" in caplog.text
     assert load_pose2d(backend="onnxruntime-cpu", long_side=256, extra_long_side=384).extra_long_side == 384
+
+
+def test_overlapping_boxes_of_different_people_are_kept_apart_when_their_joints_disagree():
+    """One walking behind the other: boxes at IoU 0.54, each person found by one pass only. The
+    boxes alone take them as one and lose a person; their joints are 30 px apart, more than
+    MERGE_JOINT_PX pixels of a 256 px pass over a 640 px image (2.5 image px each)."""
+    big = BODY * 2  # 400 px tall, box 100 px wide
+    front = Person2D(big, np.full(17, 0.8), np.array([50, 20, 150, 420.0]), 0.5, COCO17)
+    behind = Person2D(big + [30, -4], np.full(17, 0.6), np.array([80, 16, 180, 416.0]), 0.3, COCO17)
+    assert 0.5 < box_iou(front.box[None], behind.box)[0] < 0.6
+    assert joint_distance(front, behind) > MERGE_JOINT_PX * 2.5
+    assert merge_passes([[behind], [front]]) == [front]  # the boxes alone: one person lost
+    assert merge_passes([[behind], [front]], input_pixel=2.5) == [front, behind]
+    # a coarser pass (5 image px per input px) cannot tell them apart: merged as before
+    assert merge_passes([[behind], [front]], input_pixel=5.0) == [front]
+
+
+def test_the_same_person_with_a_two_size_passs_jitter_is_still_merged():
+    """The coarse pass's joints a few of its input pixels off (sd 2.5 px, 3 image px each on a
+    768 px frame at 256), two joints it did not see, and a box of another size: one person."""
+    fine = person(score=0.5)
+    jitter = np.random.default_rng(5).normal(0, 2.5 * 3.0, BODY.shape)  # median 2.9 input px (vtest: 2.0)
+    scores = np.full(17, 0.8)
+    scores[[9, 10]] = 0.1
+    coarse = Person2D(BODY + jitter, scores, np.array([20, 5, 82, 214.0]), 0.4, COCO17)
+    assert joint_distance(fine, coarse) < MERGE_JOINT_PX * 3.0 < joint_distance(fine, person(shift=30.0))
+    # max_oks 2: by the boxes and joints alone (its OKS, with COCO's tolerance for a 200 px person, is high too)
+    assert merge_passes([[coarse], [fine]], max_oks=2.0, input_pixel=3.0) == [fine]
+    assert merge_passes([[fine], [coarse]], max_oks=2.0, input_pixel=3.0) == [fine]
+    # too few joints scored in both to judge: the boxes decide alone
+    blind = Person2D(BODY + [30, 0], np.r_[np.full(2, 0.8), np.zeros(15)], fine.box + [5, 0, 5, 0], 0.4, COCO17)
+    assert np.isnan(joint_distance(fine, blind))
+    assert merge_passes([[blind], [fine]], max_oks=2.0, input_pixel=3.0) == [fine]
+
+
+def test_movenet_merges_with_the_coarser_passs_input_pixel(monkeypatch):
+    import poselifter_core.pose2d.movenet as movenet
+
+    seen = []
+
+    def spy(passes, max_oks, **kwargs):
+        seen.append(kwargs["input_pixel"])
+        return merge_passes(passes, max_oks, **kwargs)
+
+    monkeypatch.setattr(movenet, "merge_passes", spy)
+    frame = portrait_and_cameraman()  # 768 px wide
+    for first, extra in ((256, 512), (512, 256)):
+        assert len(MoveNet(long_side=first, extra_long_side=extra, backend="onnxruntime-cpu").estimate(frame)) == 2
+    assert seen == [768 / 256, 768 / 256]
+
+
+def test_a_coarse_skeleton_joining_two_people_is_dropped_when_the_other_pass_found_both():
+    """vtest.avi #792 at 256+512: the 256 px pass's one box over a man walking behind another, its
+    head on the back one and its legs on the front one, agrees with neither alone; the 512 px pass
+    found both, so it is a blend of them (dropped). With only the front one found, it stays and
+    stands for the one behind."""
+    big = BODY * 2
+    front = Person2D(big, np.full(17, 0.8), np.array([50, 20, 150, 420.0]), 0.5, COCO17)
+    behind = Person2D(big + [60, -40], np.full(17, 0.7), np.array([110, -20, 210, 380.0]), 0.45, COCO17)
+    joined_joints = np.where(np.arange(17)[:, None] < 8, behind.keypoints, front.keypoints)
+    joined_joints[11] = (front.keypoints[11] + behind.keypoints[11]) / 2  # one joint between them
+    joined = Person2D(joined_joints, np.full(17, 0.8), np.array([50, -20, 210, 420.0]), 0.6, COCO17)
+    for other in (front, behind):
+        assert box_iou(joined.box[None], other.box)[0] >= 0.4
+        assert joint_distance(joined, other) > MERGE_JOINT_PX * 2.5  # neither alone
+    assert joints_explained(joined, [front, behind]) < MERGE_JOINT_PX * 2.5  # both together
+    assert merge_passes([[joined], [front, behind]], input_pixel=2.5) == [front, behind]
+    assert merge_passes([[joined], [front]], input_pixel=2.5) == [joined, front]
+    # two different people each found by one pass, a third of that pass beside them: not a blend
+    beside = Person2D(big + [300, 0], np.full(17, 0.7), np.array([350, 20, 450, 420.0]), 0.45, COCO17)
+    shifted = Person2D(big + [30, -4], np.full(17, 0.6), np.array([80, 16, 180, 416.0]), 0.3, COCO17)
+    assert merge_passes([[shifted], [front, beside]], input_pixel=2.5) == [front, beside, shifted]
+    # a person of a pass whose joints one person of the other pass covers, who already stands for
+    # its pass's better-scored one: two people side by side, not a blend
+    taken = person(score=0.7)
+    first, second = person(score=0.6, jitter=1.0, seed=2), person(shift=10.0, score=0.5)
+    assert joint_distance(second, taken) < MERGE_JOINT_PX * 2.5
+    assert merge_passes([[first, second], [taken]], input_pixel=2.5) == [taken, second]

@@ -80,11 +80,11 @@ class NoPeople:
     def cap(self, people):
         return people, 0
 
-    def lift_people(self, people, intrinsics, size, distortion=None):
+    def lift_people(self, people, intrinsics, size, distortion=None, look=None, floor=None):
         from poselifter_core.camera import Intrinsics
         from poselifter_core.cascade import CascadeResult
 
-        self.calls.append((people, intrinsics, size, distortion))
+        self.calls.append((people, intrinsics, size, distortion, floor))
         return CascadeResult([], intrinsics or Intrinsics.from_fov(*size, 60.0), intrinsics is None)
 
 
@@ -142,8 +142,8 @@ def test_camera_info_is_parsed_once_and_latched_as_intrinsics():
 class RecordsIntrinsics(NoPeople):
     """Image modes: records the intrinsics the cascade was given."""
 
-    def process(self, image, intrinsics, boxes=None, ids=None, distortion=None):
-        return self.lift_people([], intrinsics, image.shape[1::-1], distortion)
+    def process(self, image, intrinsics, boxes=None, ids=None, distortion=None, floor=None):
+        return self.lift_people([], intrinsics, image.shape[1::-1], distortion, floor=floor)
 
 
 def image_message(width, height):
@@ -184,6 +184,22 @@ def test_camera_info_distortion_reaches_the_cascade_for_raw_images_only():
     FrameProcessor(cascade, FrameConfig(mode="keypoints")).process(
         Match(5, {"keypoints": keypoints, "camera_info": info(K, d=[0.0] * 5)}))
     assert cascade.calls[-1][3] is None  # a zero D: nothing to undo
+
+
+def test_a_frames_camera_mount_reaches_the_cascade_in_every_mode():
+    """``process(match, floor)`` (the node's mount from TF) hands that FloorConfig to the cascade;
+    without it the cascade gets None and uses its own ``floor`` setting."""
+    from poselifter_core.floor import FloorConfig
+
+    mount = FloorConfig(camera_height_m=1.5, camera_pitch_deg=10.0)
+    keypoints = Msg(header=header(5, "optical"), people=[])
+    for config, match in ((FrameConfig(mode="keypoints"), Match(5, {"keypoints": keypoints, "camera_info": info(K)})),
+                          (FrameConfig(), Match(9, {"image": image_message(64, 48), "camera_info": info(K)}))):
+        cascade = RecordsIntrinsics()
+        processor = FrameProcessor(cascade, config)
+        assert not processor.process(match, mount).error_kind and cascade.calls[-1][4] is mount
+        processor.process(match)
+        assert cascade.calls[-1][4] is None
 
 
 def test_camera_info_with_an_unknown_lens_is_rejected_on_arrival():

@@ -110,17 +110,11 @@ class FrameRecord:
 def time_video(cascade, video: str | Path, max_frames: int = 300, warmup: int = 3) -> tuple[list[FrameRecord], tuple[int, int]]:
     """Per-frame records of ``cascade.process`` over the first ``max_frames`` frames (after
     ``warmup`` untimed runs on the first), and the frame size (width, height)."""
-    import cv2
+    from ..infer import VideoReader
 
-    capture = cv2.VideoCapture(str(video))
-    if not capture.isOpened():
-        raise ValueError(f"cannot read video {video}")
+    reader = VideoReader(video, max_frames)
     records, size = [], (0, 0)
-    while len(records) < max_frames:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        image = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    for image, _ in reader:
         if not records:
             size = (image.shape[1], image.shape[0])
             for _ in range(warmup):
@@ -131,7 +125,7 @@ def time_video(cascade, video: str | Path, max_frames: int = 300, warmup: int = 
         records.append(FrameRecord(1000 * wall, 1000 * cpu, result.timings_ms.get("pose2d", float("nan")),
                                    result.timings_ms.get("lift", float("nan")),
                                    len(result.people) + sum(result.skipped.values()), len(result.people)))
-    capture.release()
+    reader.close()
     if not records:
         raise ValueError(f"{video} has no frames")
     return records, size

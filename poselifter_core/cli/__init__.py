@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "benchmark",
     "infer",
     "bag",
+    "video-bag",
     "data",
     "fit-error-model",
     "fit-floor",

@@ -43,7 +43,9 @@ assumes cascade.default_hfov_deg and flags the skeletons metric_depth=false).
 SETTINGS_END = ("--tf-topic /tf also writes the people's TF body frames (REP-155 body_<id>). The options below "
                 "override both. At the end, a summary: frames processed and skipped (by reason), people lifted and "
                 "skipped (and of those, located by their head only: not written to the bag), second looks (run, "
-                "passed, failed, over the limit), CameraInfos rejected, synchronizer counts.")
+                "passed, failed, over the limit), with a camera mount (cascade.floor.*, e.g. fit-floor's mount.yaml as "
+                "--config) the people's root depth from the floor (fused, no ankle on the floor, of these carried by "
+                "their track's floor ratio, disagreed with the lifter), CameraInfos rejected, synchronizer counts.")
 
 
 def _keys(config: object) -> str:
@@ -110,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     if not floor.enabled and (floor.camera_pitch_deg, floor.camera_roll_deg) != (0.0, 0.0):
         print("warning: cascade.floor.camera_pitch_deg or camera_roll_deg is set, but camera_height_m is 0: the "
               "floor is off (set the camera's height above it to use the mount)")
+    # cascade.pose2d_extra_size equal to cascade.pose2d_size (infer refuses it): build_cascade's
+    # load_pose2d runs one pass and logs a warning, for bag and the node alike
     apply_threads_argument(args)
     cascade = build_cascade(config.lifter or None, config.pose2d or None, config.cascade, config.backend,
                             lift_only=config.frame.mode == "keypoints")

@@ -7,7 +7,17 @@ from dataclasses import replace
 from ..cascade import CascadeConfig
 from ..config import load_yaml
 from ..distortion import DISTORTION_MODELS, Distortion
-from ..infer import VIDEO_SUFFIXES, CameraSpec, build_cascade, check_boxes, check_source, prepare_output, run
+from ..floor import floor_summary
+from ..infer import (
+    VIDEO_SUFFIXES,
+    CameraSpec,
+    build_cascade,
+    check_boxes,
+    check_source,
+    floor_counts,
+    prepare_output,
+    run,
+)
 from ..lifter.weights import LIFTER_WEIGHTS
 from ..runtime.factory import BACKEND_SETTINGS
 from ..settings import SettingError, check_settings
@@ -29,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "(skeletons on the image), <name>_3d.png (3D view) or <name>_annotated.mp4 (image and top view). In a video "
             "every person gets a stable track_id (with track_age and track_state) and temporally filtered 3D "
             "(settings: --tracking-config, see config/tracking.yaml). Give the camera with "
-            "--fx [--fy --cx --cy] or --fov; without either, a 60 degree horizontal field of view is assumed and "
+            f"--fx [--fy --cx --cy] or --fov; without either, a {CascadeConfig().default_hfov_deg:g} degree horizontal "
+            "field of view is assumed (cascade.default_hfov_deg) and "
             "every pose is flagged metric_depth=false (the canonical depth is still valid). For raw images of a "
             "lens with distortion, give its coefficients with --dist (as in the camera's CameraInfo D): the 2D "
             "keypoints are undistorted before lifting."))
@@ -92,7 +103,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--camera-height", type=float, default=floor.camera_height_m, metavar="M",
                         help="height of the camera above a flat floor in metres (a robot's or a fixed camera's "
                              "mount): a standing person's observed ankle then fixes their depth, fused with the "
-                             "lifter's (README, 'Known camera mount'); 0: unknown. Needs the camera (--fx or --fov)")
+                             "lifter's (README, 'Known camera mount'); each person's root_source then says floor, "
+                             "lifter or track_floor, and the counts are printed at the end; 0: unknown (a fixed "
+                             "camera's: 'poselifter fit-floor' fits it from a run without it). Needs the camera "
+                             "(--fx or --fov)")
     parser.add_argument("--camera-pitch", type=float, default=floor.camera_pitch_deg, metavar="DEG",
                         help="with --camera-height: the camera's pitch below the horizon in degrees, positive "
                              "looking down")
@@ -174,5 +188,8 @@ def execute(args: argparse.Namespace) -> int:
     out = run(source, cascade, camera, args.output, args.boxes, progress=not args.no_progress,
               video=not args.no_video, tracking=tracking, max_frames=args.max_frames)
     pictures = not (args.no_video and source.suffix.lower() in VIDEO_SUFFIXES)
+    if config.floor.enabled:  # the people the mount placed, as bag's summary says it (each person's root_source)
+        print(f"{floor_summary(floor_counts(out))} (people; root_source in {out.name}: floor = fused, "
+              "track_floor = carried)")
     print(f"written: {out}" + (f" and pictures in {args.output}" if pictures else ""))
     return 0

@@ -10,7 +10,8 @@ Two modes behind one :meth:`MoveNet.estimate`:
   once, keep the up to 6 people whose score reaches ``min_person_score``, less any that repeats a
   better-scored one's keypoints (:mod:`.duplicates`: the model does that at inputs above 256 px);
   with an ``extra_long_side``, a second pass at that size too, whose people join the first's
-  less those both found (:func:`.duplicates.merge_passes`), so up to 12;
+  less those both found (:func:`.duplicates.merge_passes`: overlapping boxes whose joints agree
+  to a few of the coarser pass's input pixels), so up to 12;
 * on crops (boxes given): crop each box as a top-down estimator would (square, with context
   padding) and keep the detection in the crop that overlaps the box best; one result per box.
 
@@ -89,7 +90,11 @@ class MoveNet(Pose2DEstimator):
         check_image(image)
         if boxes is None:
             passes = [self._bottom_up(image, size) for size in (self.long_side, self.extra_long_side) if size]
-            return passes[0] if len(passes) == 1 else merge_passes(passes, self.duplicate_oks)
+            if len(passes) == 1:
+                return passes[0]
+            # image pixels per input pixel of the coarser pass: its letterbox scale (:mod:`.duplicates`)
+            return merge_passes(passes, self.duplicate_oks,
+                                input_pixel=max(image.shape[:2]) / min(self.long_side, self.extra_long_side))
         boxes = check_boxes(boxes, image.shape)
         return [self._on_crop(image, box) for box in boxes]
 

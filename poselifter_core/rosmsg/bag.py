@@ -31,10 +31,7 @@ from rosbags.typesys.store import Typestore
 from tqdm import tqdm
 
 from ..cascade import (
-    FLOOR_DISAGREED,
-    FLOOR_FUSED,
     FLOOR_NO_CAMERA,
-    FLOOR_NO_ESTIMATE,
     LOOK_FAILED,
     LOOK_OVER_LIMIT,
     LOOK_PASSED,
@@ -43,6 +40,7 @@ from ..cascade import (
     Pose3DEstimator,
 )
 from ..config import to_dict
+from ..floor import floor_summary
 from ..settings import check_settings, setting
 from . import outputs
 from .body_frames import body_transforms
@@ -116,9 +114,6 @@ class BagPlan:
 
 #: The summary's second-look counts, in this order: ``(cascade.LOOK_* key, label)``.
 LOOK_ORDER = ((LOOK_RUN, "run"), (LOOK_PASSED, "passed"), (LOOK_FAILED, "failed"), (LOOK_OVER_LIMIT, "over the limit"))
-#: The summary's floor counts (``cascade.floor`` on), in this order: ``(cascade.FLOOR_* key, label)``.
-FLOOR_ORDER = ((FLOOR_FUSED, "fused"), (FLOOR_NO_ESTIMATE, "no ankle on the floor"),
-               (FLOOR_DISAGREED, "disagreed with the lifter"))
 
 
 @dataclass
@@ -172,8 +167,7 @@ class BagSummary:
         if self.second_looks:  # in LOOK_ORDER (the Counter holds them in the order a frame first counted them)
             lines.append("second looks: " + ", ".join(f"{label} {self.second_looks[key]}" for key, label in LOOK_ORDER))
         if self.floor:
-            lines.append("root depth from the floor: " + ", ".join(f"{label} {self.floor[key]}"
-                                                                   for key, label in FLOOR_ORDER))
+            lines.append(floor_summary(self.floor))
         for title, counts in (("frames skipped", self.frames_skipped), ("people skipped", self.people_skipped),
                               ("camera infos rejected", self.camera_infos_rejected),
                               ("messages not decodable", self.undecodable), ("messages written", self.written)):
@@ -208,8 +202,10 @@ def choose_topic(stream: str, wanted: str, topics: dict[str, str], required: boo
         raise ValueError(f"several {stream} topics: {_describe(candidates)}; choose one with "
                          f"--{stream.replace('_', '-')}-topic (topics.{stream})")
     if required:
+        hint = ("; without a camera calibration, --set frame.require_camera_info=false assumes "
+                "cascade.default_hfov_deg (metric_depth false)" if stream == "camera_info" else "")
         raise ValueError(f"the bag has no {' or '.join(types)} topic for the {stream} stream; "
-                         f"it has: {_describe(topics)}")
+                         f"it has: {_describe(topics)}{hint}")
     return None
 
 
@@ -227,8 +223,12 @@ def _storage_of(path: Path) -> str:
     return "mcap" if any(f.suffix == ".mcap" for f in files) else "sqlite3"
 
 
-def _check_writable(folder: Path) -> None:
-    """ValueError unless new files can be made in ``folder`` (checked before any model loads)."""
+def check_new_output(output: Path) -> None:
+    """ValueError unless ``output`` is a new path in a folder where files can be made (checked
+    before any model loads, or any frame is read)."""
+    if output.exists():
+        raise ValueError(f"{output} exists already; the output bag must be a new path")
+    folder = output.parent
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
@@ -245,9 +245,7 @@ def plan_bag(source: str | Path, output: str | Path, config: BagConfig) -> BagPl
     source, output = Path(source), Path(output)
     if not source.exists():
         raise FileNotFoundError(f"no rosbag2 bag at {source} (a bag folder with metadata.yaml, or a .mcap or .db3 file)")
-    if output.exists():
-        raise ValueError(f"{output} exists already; the output bag must be a new path")
-    _check_writable(output.parent)
+    check_new_output(output)
     try:
         with Reader(source) as reader:
             connections = list(reader.connections)  # the reader empties its own list on closing

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..camera import Intrinsics
 from ..distortion import Distortion
+from ..floor import FloorConfig
 from ..plausibility import REASON_CAP
 from ..settings import setting
 from ..tracking import Tracker, TrackingConfig
@@ -153,13 +154,20 @@ class FrameProcessor:
             return self._camera[2]
         return self.check_camera_info(info)
 
-    def process(self, match: Match) -> Frame:
+    def frame_id(self, match: Match) -> str:
+        """The camera's frame of a set: its image's (or keypoints') ``frame_id``, else its CameraInfo's."""
+        info = match.messages.get("camera_info")
+        return str(match.messages[self.pivot].header.frame_id) or (str(info.header.frame_id) if info else "")
+
+    def process(self, match: Match, floor: FloorConfig | None = None) -> Frame:
         """Run the cascade and the tracker on one synchronized set (in stamp order: the tracker
         follows people over the processed frames). Never raises for bad message content: the
-        frame comes back with ``error_kind`` and ``error`` set (and ``result`` None) instead."""
+        frame comes back with ``error_kind`` and ``error`` set (and ``result`` None) instead.
+        ``floor``: this frame's camera mount in place of the cascade's ``floor`` setting (the node's
+        ``floor_frame``: from TF at the frame's stamp)."""
         pivot = match.messages[self.pivot]
         info = match.messages.get("camera_info")
-        frame = Frame(match.stamp_ns, str(pivot.header.frame_id) or (str(info.header.frame_id) if info else ""))
+        frame = Frame(match.stamp_ns, self.frame_id(match))
         stage = "no valid camera info"
         try:
             intrinsics, distortion = self.camera(info) if info is not None else (None, None)
@@ -174,7 +182,7 @@ class FrameProcessor:
                 size = (int(info.width), int(info.height)) if info is not None else (0, 0)
                 if intrinsics is None and min(size) <= 0:
                     raise ValueError("keypoints mode without CameraInfo cannot assume a field of view")
-                frame.result = self.cascade.lift_people(people, intrinsics, size, distortion)
+                frame.result = self.cascade.lift_people(people, intrinsics, size, distortion, floor=floor)
             else:
                 stage = "bad image"
                 frame.image = image_from_message(pivot)
@@ -189,7 +197,7 @@ class FrameProcessor:
                                                   self.config.detection_class_ids, self.config.min_detection_score)
                     boxes, ids, frame.skipped = found.boxes, found.ids, found.skipped
                 stage = "cascade rejected the input"
-                frame.result = self.cascade.process(frame.image, intrinsics, boxes, ids, distortion)
+                frame.result = self.cascade.process(frame.image, intrinsics, boxes, ids, distortion, floor)
         except ValueError as error:
             frame.error_kind, frame.error = stage, str(error)
             frame.result = None

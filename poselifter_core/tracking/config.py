@@ -39,6 +39,12 @@ class TrackerConfig:
     root_weight: float = setting(0.5, "Association cost of the 3D root distance relative to its gate",
                                  low=0.0, high=100.0, live=True)
     max_cost: float = setting(2.0, "Pairs costing more are never associated", low=0.0, high=1000.0, live=True)
+    carry_floor_size: bool = setting(True, "With a known camera mount (cascade.floor): a track learns its person's "
+                                     "floor / lifter depth ratio in its floor-fused frames and places the person with "
+                                     "it where the floor has no estimate (feet hidden; root_source track_floor; "
+                                     "poselifter_core/tracking/floor_size.py)", live=True)
+    floor_size_min_frames: int = setting(5, "Floor-fused frames a track needs before it carries their ratio "
+                                         "(carry_floor_size)", low=1, high=10000, live=True)
     trail_length: int = setting(15, "Recent roots kept per track for marker trails and the video's top view "
                                 "(0: none)", low=0, high=1000, live=False)
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..camera import MM_PER_M
 from ..data.rig import _look_at
 from ..data.world_mocap import MocapClip
+from ..floor import ANKLE_HEIGHT_M
 from ..lifter.normalization import person_scale
 from ..noise.error_model import ErrorModel
 
@@ -58,6 +59,9 @@ class Sequence:
     keypoints: np.ndarray  # (T, J, 2) ground-truth 2D
     intrinsics: np.ndarray  # (4,)
     image_size: tuple[int, int]
+    #: (T, 4) the floor in the camera frame as ``PoseSet.floor`` has it (world up, the camera's height
+    #: above the floor [mm]; the floor ``floor.ANKLE_HEIGHT_M`` below the clip's lowest joint, as the rig's)
+    floor: np.ndarray | None = None
 
 
 def resample(clip: MocapClip, fps: float) -> np.ndarray:
@@ -98,7 +102,9 @@ def play_clip(clip: MocapClip, fps: float, camera: SequenceCamera, moving: bool,
         m = camera.margin_px
         if np.all((u >= m) & (u <= camera.width - 1 - m) & (v >= m) & (v <= camera.height - 1 - m)):
             name = f"{clip.clip_id} {'orbiting' if moving else 'fixed'} {fps:g} fps"
-            return Sequence(name, fps, joints, np.stack([u, v], -1), k, (camera.width, camera.height))
+            height = np.full((len(world), 1), (camera.height_m + ANKLE_HEIGHT_M) * MM_PER_M)
+            return Sequence(name, fps, joints, np.stack([u, v], -1), k, (camera.width, camera.height),
+                            np.concatenate([rotation[:, :, 1], height], axis=1))
     return None
 
 

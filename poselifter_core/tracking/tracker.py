@@ -13,6 +13,10 @@ One :class:`Tracker` per stream (a video, a bag's image topic, the node's camera
   its filter (the motion history is stale); a dead track's filter is gone with it.
 * **Filtering** (:mod:`.pose_filter`): always run, since it predicts where a track is; its
   output replaces the lifted pose only when ``filter.enabled``.
+* **Floor size** (:mod:`.floor_size`, ``carry_floor_size``): a track learns its person's floor /
+  lifter depth ratio in its floor-fused frames and, in its frames without a floor estimate or
+  without a mount, moves the lifted root along its ray by it before the filter sees the person
+  (``root_source`` "track_floor").
 """
 from __future__ import annotations
 
@@ -26,8 +30,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ..camera import Intrinsics, focal_alpha
+from ..floor import FLOOR_CARRIED, FLOOR_CARRIED_NO_MOUNT, FLOOR_CARRY_REFUSED, FLOOR_NO_MOUNT, FloorConfig, mount_moved
+from ..plausibility import PlausibilityConfig
 from .association import Candidates, assign, cost_matrix
 from .config import TrackingConfig
+from .floor_size import FloorSize
 from .pose_filter import PoseFilter, PoseMeasurement
 
 if TYPE_CHECKING:  # the cascade pulls in torch; FrameConfig (imported by the launch file) holds a TrackingConfig
@@ -54,6 +61,7 @@ class Track:
     last_seen_s: float
     age: int = 0  # frames since birth
     trail: deque = field(default_factory=deque)
+    floor_size: FloorSize = field(default_factory=FloorSize)  # the person's floor / lifter depth ratio
 
 
 def measurement(person: Person3D, intrinsics: Intrinsics) -> PoseMeasurement:
@@ -74,6 +82,8 @@ class Tracker:
         self._intervals: deque = deque(maxlen=FRAME_INTERVAL_WINDOW)  # the stream's recent frame intervals [s]
         self.flips_corrected = 0
         self.resets = 0  # times the stream's clock went backwards and every track was dropped
+        self.mount: FloorConfig | None = None  # the camera mount the tracks' floor ratios were learned under
+        self.floor_size_resets = 0  # times the mount moved (floor.mount_moved) and every ratio was forgotten
 
     def update(self, result: CascadeResult, time_s: float) -> None:
         """Give ``result.people`` their track id, age and state (and filtered poses), append the
@@ -89,6 +99,7 @@ class Tracker:
         elif self.last_time_s is not None:
             self._intervals.append(time_s - self.last_time_s)
         self.last_time_s = time_s
+        self._follow_mount(result.mount)
         gap = self.config.tracker.max_gap_s
         self.tracks = {t: track for t, track in self.tracks.items() if time_s - track.last_seen_s <= gap}
         for track in self.tracks.values():
@@ -101,13 +112,33 @@ class Tracker:
                 track_id = person.id if self._keeps_input_id(person) else self._new_id()
                 out.append(self._birth(track_id, person, result.intrinsics, time_s))
             else:
-                out.append(self._continue(self.tracks[track_id], person, result.intrinsics, time_s))
+                track = self.tracks[track_id]
+                out.append(self._continue(track, self._floor_sized(track, person, result), result.intrinsics, time_s))
             published.add(track_id)
         if self.config.tracker.emit_coasting:
             out += [self._coast(track, result.intrinsics, time_s) for t, track in self.tracks.items()
                     if t not in published]
         result.people = out
         result.timings_ms["tracking"] = 1000 * (time.perf_counter() - started)
+
+    def forget_floor_sizes(self) -> None:
+        """Every track forgets its learned floor ratio (a mount that moved or was switched off: the
+        ratios carry the old mount's error); they relearn it in their next fused frames."""
+        for track in self.tracks.values():
+            track.floor_size = FloorSize()
+        self.floor_size_resets += 1
+
+    def _follow_mount(self, mount: FloorConfig | None) -> None:
+        """The frame's camera mount (None: none this frame, which changes nothing: a TF lagging
+        the images): one that moved beyond its stated error from the mount the ratios were learned
+        under (:func:`..floor.mount_moved`) makes every track forget and becomes the new one."""
+        if mount is None:
+            return
+        if self.mount is not None and mount_moved(self.mount, mount):
+            self.forget_floor_sizes()
+            self.mount = mount
+        elif self.mount is None:
+            self.mount = mount
 
     def _frame_interval(self) -> float | None:
         """The stream's frame interval: the median of the recent ones (a dropped frame or a burst
@@ -155,9 +186,28 @@ class Tracker:
             if track_id not in self.tracks:
                 return track_id
 
+    def _floor_sized(self, track: Track, person: Person3D, result: CascadeResult) -> Person3D:
+        """``person`` as the track's floor size places it (:mod:`.floor_size`): a floor-fused one
+        teaches the track its ratio and is kept; one without the floor is carried by the ratio when
+        ``carry_floor_size`` and the track has learned it, unless the carried pose fails the
+        cascade's output gates (``result.plausibility``; None: the defaults): counted in
+        ``result.floor``."""
+        track.floor_size.learn(person)
+        if not self.config.tracker.carry_floor_size:
+            return person
+        gates = result.plausibility or PlausibilityConfig()
+        carried, refused = track.floor_size.carry(person, self.config.tracker.floor_size_min_frames, gates)
+        if refused is not None:
+            result.floor[FLOOR_CARRY_REFUSED] += 1
+        if carried is None:
+            return person
+        result.floor[FLOOR_CARRIED_NO_MOUNT if person.floor_outcome == FLOOR_NO_MOUNT else FLOOR_CARRIED] += 1
+        return carried
+
     def _birth(self, track_id: str, person: Person3D, intrinsics: Intrinsics, time_s: float) -> Person3D:
         pose_filter = PoseFilter(self.config.filter, measurement(person, intrinsics), time_s, self._frame_interval())
         track = Track(track_id, pose_filter, person, time_s, trail=deque(maxlen=self.config.tracker.trail_length))
+        track.floor_size.learn(person)
         self.tracks[track_id] = track
         return self._publish(track, person, NEW)
 

@@ -187,6 +187,22 @@ def test_live_parameters_through_the_parameter_service(probe, start_node):
                        "the target_frame warning")
 
 
+def _root_error(probe, publisher, xy: np.ndarray, truth: np.ndarray, stamps) -> float:
+    """Publish one person's keypoints until a skeleton comes back: its root depth's relative error."""
+    count = len(probe.messages(SKELETONS))
+    probe.publish_until(publisher, lambda: keypoints(xy[None], next(stamps)),
+                        lambda: any(m.skeletons for m in probe.messages(SKELETONS)[count:]), TIMEOUT_S,
+                        "a lifted person")
+    (skeleton,) = next(m for m in probe.messages(SKELETONS)[count:] if m.skeletons).skeletons
+    return abs(skeleton.root.z / truth[0, 2] - 1)
+
+
+def _counted(probe, key: str) -> int:
+    """The largest value of a /diagnostics counter received so far (0 before any)."""
+    values = [{v.key: v.value for v in s.values} for m in probe.messages("/diagnostics") for s in m.status]
+    return max((int(v.get(key, 0)) for v in values), default=0)
+
+
 def test_a_live_camera_mount_puts_a_standing_person_on_the_floor(probe, start_node):
     """cascade.floor.* set through the parameter service: a person 15 % smaller than the training
     bodies, whose root depth the lifter misses by over 10 %, gets it within 5 % from the floor, and
@@ -202,12 +218,7 @@ def test_a_live_camera_mount_puts_a_standing_person_on_the_floor(probe, start_no
     stamps = _stamps()
 
     def error_of_next() -> float:
-        count = len(probe.messages(SKELETONS))
-        probe.publish_until(keypoints_pub, lambda: keypoints(xy[None], next(stamps)),
-                            lambda: any(m.skeletons for m in probe.messages(SKELETONS)[count:]), TIMEOUT_S,
-                            "a lifted person")
-        (skeleton,) = next(m for m in probe.messages(SKELETONS)[count:] if m.skeletons).skeletons
-        return abs(skeleton.root.z / truth[0, 2] - 1)
+        return _root_error(probe, keypoints_pub, xy, truth, stamps)
 
     assert error_of_next() > 0.10  # the lifter alone
     results = _set(probe, "/pose3d", cascade__floor__camera_height_m=height, cascade__floor__camera_pitch_deg=pitch,
@@ -216,11 +227,7 @@ def test_a_live_camera_mount_puts_a_standing_person_on_the_floor(probe, start_no
     assert _get(probe, "/pose3d", "cascade.floor.camera_height_m").double_value == height
     assert error_of_next() < 0.05
 
-    def fused() -> int:
-        values = [{v.key: v.value for v in s.values} for m in probe.messages("/diagnostics") for s in m.status]
-        return max((int(v.get("people_floor_fused", 0)) for v in values), default=0)
-
-    probe.wait_for(lambda: fused() > 0, 5.0, "people_floor_fused in /diagnostics")
+    probe.wait_for(lambda: _counted(probe, "people_floor_fused") > 0, 5.0, "people_floor_fused in /diagnostics")
     (refused,) = _set(probe, "/pose3d", cascade__floor__camera_pitch_deg=120.0)
     assert not refused.successful and "cascade.floor.camera_pitch_deg" in refused.reason
     (refused,) = _set(probe, "/pose3d", cascade__floor__camera_height_m=-1.0)
@@ -347,3 +354,59 @@ def test_a_face_only_person_is_a_head_only_detection_and_counted(probe, start_no
     position = hypothesis.pose.pose.position
     assert position.z == pytest.approx(1.5, rel=0.15)
     assert all(not m.skeletons for m in probe.messages(SKELETONS))
+
+
+def test_a_floor_frame_without_its_transform_falls_back_to_the_mount_parameters(probe, start_node):
+    """floor_frame set (the camera's mount from TF) where no transform can be looked up (no tf2_ros
+    here: the node warns once at start; with tf2_ros: nothing publishes base_footprint): every frame
+    is counted as frames_floor_no_tf and the cascade.floor parameters' mount puts the person on the
+    floor, as without floor_frame; with their height 0 there is no floor. Unset live, nothing more
+    is counted. (The transform-found path needs tf2_ros: not run here.)"""
+    height, pitch, roll = 1.5, 10.0, 2.0
+    truth, xy = camera_view(standing_person(0.85, 6.0, swing_m=0.1), height, pitch, roll)
+    probe.record(Skeleton3DArray, SKELETONS)
+    probe.record(DiagnosticArray, "/diagnostics")
+    info_pub, keypoints_pub = _inputs(probe)
+    node = start_node({**KEYPOINTS_MODE, "frame.tracking.enabled": False, "diagnostics_period_s": 0.5,
+                       "floor_frame": "base_footprint", "cascade.floor.camera_height_m": height,
+                       "cascade.floor.camera_pitch_deg": pitch, "cascade.floor.camera_roll_deg": roll})
+    probe.repeat(info_pub, camera_info(*MOUNTED_K, 1280, 720))
+    stamps = _stamps()
+
+    def root_error() -> float:
+        return _root_error(probe, keypoints_pub, xy, truth, stamps)
+
+    def counted(key: str) -> int:
+        return _counted(probe, key)
+
+    assert root_error() < 0.05  # the parameters' mount: on the floor
+    try:
+        import tf2_ros  # noqa: F401
+    except ImportError:
+        probe.wait_for(lambda: "tf2_ros is not installed, so floor_frame cannot be looked up" in node.log(), 5.0,
+                       "the floor_frame warning")
+        assert node.log().count("so floor_frame cannot be looked up") == 1
+        # the warning names the mount that is used, the parameters' (not "no floor": the height is set)
+        assert "the cascade.floor parameters' mount (height 1.5 m, pitch 10 deg, roll 2 deg)" in node.log()
+        assert "camera_height_m 0" not in node.log() and "frames_floor_no_tf" in node.log()
+    else:
+        probe.wait_for(lambda: "floor_frame 'base_footprint'" in node.log(), 5.0, "the lookup's warning")
+    probe.wait_for(lambda: counted("frames_floor_no_tf") >= 1 and counted("people_floor_fused") >= 1, 5.0,
+                   "frames_floor_no_tf and people_floor_fused in /diagnostics")
+    assert counted("frames_floor_from_tf") == 0 and counted("frames_floor_tf_refused") == 0
+    # /diagnostics says it too (it said OK, "running"): WARN while frames go without their TF mount
+    reason = "tf2_ros is not installed" if "tf2_ros is not installed" in node.log() else "no transform"
+    probe.wait_for(lambda: any(s.level == DiagnosticStatus.WARN and "floor_frame: " in s.message and reason in s.message
+                               and "the cascade.floor parameters used" in s.message
+                               for m in probe.messages("/diagnostics") for s in m.status), 5.0,
+                   "a WARN status naming floor_frame")
+
+    assert _set(probe, "/pose3d", cascade__floor__camera_height_m=0.0)[0].successful
+    assert root_error() > 0.10  # no transform, no height: the lifter alone
+    assert _set(probe, "/pose3d", floor_frame="")[0].successful
+    root_error()
+    time.sleep(1.0)  # two diagnostics periods
+    missed = counted("frames_floor_no_tf")
+    root_error()
+    time.sleep(1.0)
+    assert counted("frames_floor_no_tf") == missed and node.alive()

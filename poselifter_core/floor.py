@@ -72,12 +72,15 @@ FLOOR_CARRIED_NO_MOUNT = "carried_no_mount"
 #: ``CascadeResult.floor`` key, counted by the tracker: people whose carried pose the cascade's output
 #: gates (``plausibility``: the depth range, joints in front of the camera) refused; the lifter's kept.
 FLOOR_CARRY_REFUSED = "carry_refused"
+#: An ``up`` vector this close to the optical axis (its sideways part, relative) has no roll.
+POLE_TOLERANCE = 1e-9
+#: Angles from a transform this far [deg] outside ``cascade.floor``'s ranges are rounding (a camera
+#: mounted on its side, roll 90 degrees in its URDF, comes back as 90.00000000000001).
+ROUNDING_DEG = 1e-9
 #: The summary's floor counts (``bag``'s and ``infer``'s), in this order: ``(FLOOR_* key, label)``.
 FLOOR_SUMMARY = ((FLOOR_FUSED, "fused"), (FLOOR_NO_ESTIMATE, "no ankle on the floor"),
                  (FLOOR_CARRIED, "of these carried by their track's floor ratio"),
                  (FLOOR_DISAGREED, "disagreed with the lifter"))
-
-
 #: Counts the summary adds after ``FLOOR_SUMMARY``'s where they are not 0 (rare: a lagging TF).
 FLOOR_SUMMARY_RARE = ((FLOOR_CARRIED_NO_MOUNT, "carried in frames without a mount"),
                       (FLOOR_CARRY_REFUSED, "carry refused by the output gates (the lifter's kept)"))
@@ -88,11 +91,6 @@ def floor_summary(counts: dict[str, int]) -> str:
     parts = [f"{label} {counts.get(key, 0)}" for key, label in FLOOR_SUMMARY]
     parts += [f"{label} {counts[key]}" for key, label in FLOOR_SUMMARY_RARE if counts.get(key, 0)]
     return "root depth from the floor: " + ", ".join(parts)
-#: An ``up`` vector this close to the optical axis (its sideways part, relative) has no roll.
-POLE_TOLERANCE = 1e-9
-#: Angles from a transform this far [deg] outside ``cascade.floor``'s ranges are rounding (a camera
-#: mounted on its side, roll 90 degrees in its URDF, comes back as 90.00000000000001).
-ROUNDING_DEG = 1e-9
 
 
 @dataclass

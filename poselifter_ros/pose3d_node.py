@@ -159,9 +159,9 @@ class Pose3DNode(LifecycleNode):
         learned floor ratios (:func:`poselifter_core.floor.mount_moved`; the tracker also follows
         the mount of each frame, but cannot tell a floor switched off from a frame without TF)."""
         before, self.config = self.config, config
-        if self.processor is not None and mount_moved(before.cascade.floor, config.cascade.floor):
-            self.processor.tracker.forget_floor_sizes()
         if self.processor is not None:
+            if mount_moved(before.cascade.floor, config.cascade.floor):
+                self.processor.tracker.forget_floor_sizes()
             self.processor.reconfigure(config.frame)
             self.processor.cascade.reconfigure(config.cascade)
         if self.outputs is not None:
@@ -299,8 +299,7 @@ class Pose3DNode(LifecycleNode):
             self._floor_problem = lookup.unavailable or (lookup.last_error if camera_frame else
                                                          "the image has no frame_id")
             if not lookup.unavailable:
-                reason = self._floor_problem
-                self.get_logger().warning(f"floor_frame {floor_frame!r}: {reason}; using {fallback}",
+                self.get_logger().warning(f"floor_frame {floor_frame!r}: {self._floor_problem}; using {fallback}",
                                           throttle_duration_sec=LOG_THROTTLE_S)
             return None
         try:

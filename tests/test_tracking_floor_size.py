@@ -341,6 +341,23 @@ def test_forget_floor_sizes(people):
     assert play(tracker, [hidden], start_s=1.0)[0][0].root_source == ROOT_LIFTER
 
 
+def test_after_a_forget_the_next_frames_mount_is_the_one_the_ratios_are_learned_under(people):
+    """The node forgets when cascade.floor is changed live; the next frame brings the new mount,
+    which the tracker then takes without forgetting (and counting) a second time, and the ratios
+    relearned under it are carried."""
+    _, fused, hidden = people
+    tracker = Tracker(config())
+    for index in range(5):
+        tracker.update(mounted(fused), index / FPS)
+    tracker.forget_floor_sizes()
+    higher = MOUNT["camera_height_m"] + 0.5
+    for index in range(5):
+        tracker.update(mounted(fused, camera_height_m=higher), (5 + index) / FPS)
+    carried = mounted(hidden, camera_height_m=higher)
+    tracker.update(carried, 10 / FPS)
+    assert carried.people[0].root_source == ROOT_TRACK_FLOOR and tracker.floor_size_resets == 1
+
+
 def test_the_cascade_hands_its_mount_to_the_tracker():
     lifter = LifterRuntime.from_onnx(shipped.ONNX, backend="onnxruntime-cpu")
     cascade = Pose3DEstimator(None, lifter, CascadeConfig(floor=FloorConfig(**MOUNT)))

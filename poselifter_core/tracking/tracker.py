@@ -123,9 +123,11 @@ class Tracker:
 
     def forget_floor_sizes(self) -> None:
         """Every track forgets its learned floor ratio (a mount that moved or was switched off: the
-        ratios carry the old mount's error); they relearn it in their next fused frames."""
+        ratios carry the old mount's error); they relearn it in their next fused frames, under the
+        next frame's mount."""
         for track in self.tracks.values():
             track.floor_size = FloorSize()
+        self.mount = None  # the next frame's mount is the one the new ratios are learned under
         self.floor_size_resets += 1
 
     def _follow_mount(self, mount: FloorConfig | None) -> None:
@@ -136,8 +138,7 @@ class Tracker:
             return
         if self.mount is not None and mount_moved(self.mount, mount):
             self.forget_floor_sizes()
-            self.mount = mount
-        elif self.mount is None:
+        if self.mount is None:
             self.mount = mount
 
     def _frame_interval(self) -> float | None:

@@ -14,6 +14,7 @@ CameraInfo (:func:`.inputs.intrinsics_from_camera_info`, :func:`.inputs.distorti
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -164,6 +165,11 @@ def check_encoding(encoding: str, jpeg_quality: int = 90) -> None:
         raise ValueError(f"JPEG quality must be an integer in [1, 100], got {jpeg_quality!r}")
 
 
+def check_storage(storage: str) -> None:
+    if storage not in STORAGES:
+        raise ValueError(f"storage must be one of {sorted(STORAGES)}, got {storage!r}")
+
+
 def image_topic_for(topic: str, encoding: str) -> tuple[str, str]:
     """The topic and message type of the images: ``topic`` for raw images, ``topic/compressed``
     for compressed ones (image_transport's naming)."""
@@ -200,8 +206,7 @@ class BagWriter:
 
     def __init__(self, path: str | Path, storage: str, typestore: Typestore, version: int = BAG_VERSION,
                  custom_data: dict[str, str] | None = None) -> None:
-        if storage not in STORAGES:
-            raise ValueError(f"storage must be one of {sorted(STORAGES)}, got {storage!r}")
+        check_storage(storage)
         self.path, self.typestore = Path(path), typestore
         self.writer = Writer(self.path, version=version, storage_plugin=STORAGES[storage])
         for key, value in (custom_data or {}).items():
@@ -282,8 +287,7 @@ class RecordConfig:
 
     def __post_init__(self) -> None:
         check_encoding(self.encoding, self.jpeg_quality)
-        if self.storage not in STORAGES:
-            raise ValueError(f"storage must be one of {sorted(STORAGES)}, got {self.storage!r}")
+        check_storage(self.storage)
         for name in ("image_topic", "camera_info_topic"):
             topic = getattr(self, name)
             if (topic or name == "image_topic") and not (topic.startswith("/") and len(topic) > 1
@@ -361,7 +365,7 @@ def record_frames(frames: Iterable[tuple[np.ndarray, float | None]], output: str
     summary = RecordSummary(output, config.storage)
     with BagWriter(output, config.storage, typestore, custom_data=custom_data) as writer, \
             tqdm(total=expected, desc="frames", unit="frame", disable=not progress) as bar:
-        for rgb, time_s in _chain(first, iterator):
+        for rgb, time_s in itertools.chain([first], iterator):
             stamp = clock.stamp(time_s)
             bar.update()
             try:
@@ -381,8 +385,3 @@ def record_frames(frames: Iterable[tuple[np.ndarray, float | None]], output: str
     summary.retimed, summary.written, summary.bytes = clock.retimed, writer.written, writer.bytes
     return summary
 
-
-def _chain(first: tuple[np.ndarray, float | None],
-           rest: Iterator[tuple[np.ndarray, float | None]]) -> Iterator[tuple[np.ndarray, float | None]]:
-    yield first
-    yield from rest

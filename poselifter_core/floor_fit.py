@@ -129,11 +129,7 @@ def fit_floor(ankles_m: np.ndarray, groups: np.ndarray | None = None, ankle_heig
         raise FloorFitError("the ankles lie along one line: the floor's tilt about that line is unknown")
     if best.sum() < MIN_POINTS:
         raise FloorFitError(f"only {int(best.sum())} of {len(points)} ankles lie on one plane (need {MIN_POINTS})")
-    for _ in range(3):  # refit on the inliers, then take the inliers of the refitted plane
-        refit = _on_plane(points, _fit_plane(points[best]))
-        if refit.sum() < MIN_POINTS:
-            break
-        best = refit
+    best = _refine(points, best)
     inliers = points[best]
     spread = np.linalg.svd(inliers - inliers.mean(axis=0), compute_uv=False)[1] / np.sqrt(len(inliers))
     if spread < MIN_SPREAD_M / 2:
@@ -175,7 +171,7 @@ def _bootstrap(points: np.ndarray, groups: np.ndarray, ankle_height_m: float, rn
 def _search(points: np.ndarray, rng: np.random.Generator, candidates: int = SEARCH_CANDIDATES) -> np.ndarray | None:
     """(N,) bool: fit_floor's search for the floor's ankles, its RANSAC vectorised (``candidates``
     planes through three random ankles at once, the one with the most of SEARCH_SCORED random
-    ankles on it), then the same refits on the inliers; None where no plane takes in MIN_POINTS."""
+    ankles on it), then the same refits on the inliers (:func:`_refine`); None where no plane takes in MIN_POINTS."""
     three = points[rng.integers(len(points), size=(candidates, 3))]
     spans = np.abs(np.linalg.det(three)) >= 1e-9
     if not spans.any():
@@ -187,7 +183,14 @@ def _search(points: np.ndarray, rng: np.random.Generator, candidates: int = SEAR
     best = _on_plane(points, planes[np.argmax(on.sum(axis=0))])
     if best.sum() < MIN_POINTS:
         return None
-    for _ in range(3):
+    return _refine(points, best)
+
+
+def _refine(points: np.ndarray, best: np.ndarray, rounds: int = 3) -> np.ndarray:
+    """(N,) bool: the search's inliers ``best`` refined: refit the plane on them, then take the
+    inliers of the refitted plane, ``rounds`` times, stopping before a refit with fewer than
+    MIN_POINTS."""
+    for _ in range(rounds):
         refit = _on_plane(points, _fit_plane(points[best]))
         if refit.sum() < MIN_POINTS:
             break

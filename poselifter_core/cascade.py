@@ -101,7 +101,7 @@ from .plausibility import (
 from .pose2d.base import Person2D, Pose2DEstimator, check_image
 from .pose2d.layout import HEAD_RATIO, LayoutConversion, to_h36m17_batch
 from .runtime.backend import BackendError
-from .settings import setting
+from .settings import SettingError, setting
 from .skeleton import COCO17
 from .visibility import VisibilityRule
 
@@ -153,13 +153,17 @@ class CascadeConfig:
                                "smaller people at more cost (docs/benchmarks.md)", low=32, high=2048, live=False,
                                step=32)
     pose2d_extra_size: int = setting(0, "MoveNet: 0, or the long side [px] of a second bottom-up pass whose people "
-                                     "are merged with the first's (a multiple of 32; with 256: 384 or 512 also finds "
-                                     "small, far people, at 3x or 5x the cascade's time: docs/benchmarks.md)",
+                                     "are merged with the first's (a multiple of 32, not pose2d_size itself: refused; with "
+                                     "256: 384 or 512 also finds small, far people, at 3x or 5x the cascade's time: "
+                                     "docs/benchmarks.md)",
                                      low=0, high=2048, live=False, step=32)
     lifter_weights: str = setting("auto", "Lifter weights on ONNX Runtime's CPU: auto runs the int8-weight variant "
                                   "beside the lifter's ONNX file when there is one (the shipped lifter has one: "
                                   "faster, < 1 mm MPJPE cost), fp32 never does, int8 requires it; GPU backends "
                                   "run fp32", choices=LIFTER_WEIGHTS, live=False)
+    lifter_flip_average: bool = setting(True, "Lift each person and their mirror image in one batch and average the two "
+                                        "(test-time flip averaging, poselifter_core/lifter/flip.py; accuracy and cost: "
+                                        "docs/benchmarks.md)", live=False)
     head_ratio: float = setting(HEAD_RATIO, "COCO-17 -> H36M-17: the head (crown) lies this fraction of the thorax -> "
                                 "neck distance above the neck (pose2d/layout.py HEAD_RATIO: why this value)", low=0.0, high=2.0)
     hip_width_scale: float = setting(1.0, "COCO-17 -> H36M-17: below 1 pulls COCO's hips toward the pelvis centre "
@@ -176,6 +180,16 @@ class CascadeConfig:
     min_face_keypoints: int = setting(3, "Face keypoints (of nose, eyes, ears) observed to locate a head", low=3, high=5)
     plausibility: PlausibilityConfig = field(default_factory=PlausibilityConfig)
     floor: FloorConfig = field(default_factory=FloorConfig)
+
+    def __post_init__(self) -> None:
+        """A second pass at the first one's size finds the same people at twice the cost: refused
+        here, where ``infer``, ``bag``, ``benchmark`` and the node (its parameters at start; both sizes
+        are read-only there) all build their settings, so each says the same."""
+        if self.pose2d_extra_size and self.pose2d_extra_size == self.pose2d_size:
+            raise SettingError("cascade.pose2d_extra_size",
+                               f"cascade.pose2d_extra_size {self.pose2d_extra_size} is cascade.pose2d_size: a second "
+                               "bottom-up pass at the same size finds the same people at twice the cost; give "
+                               "another size (e.g. 384 or 512 with 256) or 0 (none)")
 
 
 @dataclass
@@ -224,6 +238,8 @@ class CascadeResult:
     skipped_people: list[SkippedPerson] = field(default_factory=list)
     second_looks: Counter = field(default_factory=Counter)  # LOOK_* -> count (bottom-up mode)
     floor: Counter = field(default_factory=Counter)  # FLOOR_* -> lifted people (floor on)
+    #: tracking.output_gates.TRACK_* -> people whose tracker output failed the output gates (tracking on)
+    tracking: Counter = field(default_factory=Counter)
     #: the output gates the people passed (the tracker checks a carried person with them; None: the defaults)
     plausibility: PlausibilityConfig | None = None
     #: the camera mount the floor used in this frame (None: none, or unused for assumed intrinsics);

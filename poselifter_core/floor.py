@@ -218,6 +218,19 @@ def mount_from_camera_pose(rotation: np.ndarray, translation: np.ndarray) -> tup
     return height, pitch, roll
 
 
+def camera_pose_from_mount(height_m: float, pitch_deg: float, roll_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """The inverse of :func:`mount_from_camera_pose`: ``(rotation, translation)`` of the optical
+    frame in a floor frame right below the camera (z up) whose x axis is the camera's heading on the
+    floor (the optical axis, or the image's up for a camera looking straight down or up), as a
+    static TF transform from the optical frame (child) to the floor frame (parent) gives it."""
+    up = FloorPlane.from_mount(height_m, pitch_deg, roll_deg).up
+    heading = np.array([0.0, 0.0, 1.0]) - up[2] * up  # the optical axis, level
+    if np.linalg.norm(heading) < POLE_TOLERANCE:
+        heading = np.array([0.0, -1.0, 0.0]) - up[1] * up  # the image's up, level
+    forward = heading / np.linalg.norm(heading)
+    return np.stack([forward, np.cross(up, forward), up]), np.array([0.0, 0.0, float(height_m)])
+
+
 def floor_root_depth(keypoints: np.ndarray, observed: np.ndarray, intrinsics: np.ndarray, relative_m: np.ndarray,
                      plane: FloorPlane, config: FloorConfig) -> tuple[np.ndarray, np.ndarray]:
     """Root depth [m] from the floor and its 1-sigma error in log depth, per person; NaN where

@@ -29,6 +29,7 @@ from .runtime.backend import BackendError
 from .runtime.onnx_metadata import META_CHECKPOINT_SHA256, read_metadata
 from .skeleton import H36M17
 from .tracking import Tracker, TrackingConfig
+from .tracking.output_gates import TRACKING_MEANING
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm"}
@@ -55,8 +56,12 @@ ROOT_SOURCE_MEANING = ("lifter = the root depth is the lifter's; floor = fused w
                        "(in no other count) placed by track_floor; carry_refused = people whose carried pose would "
                        "fail the output gates (plausibility: depth range, joints in front), the lifter's kept")
 
+#: The run's record beside its results: how they were made (settings, model files, version, command
+#: line; README, "How a run's results were made"). A file of its own, so results.json stays {image name: result} and
+#: results.jsonl one line per frame for their readers (fit-floor, frame_counts).
+RUN_RECORD = "run.json"
 #: What an earlier run left in an output folder; replaced (and said so) by the next run.
-EARLIER_RESULTS = ("results.json", "results.jsonl", "*_2d.png", "*_3d.png", "*_annotated.mp4")
+EARLIER_RESULTS = ("results.json", "results.jsonl", RUN_RECORD, "*_2d.png", "*_3d.png", "*_annotated.mp4")
 
 LOG = logging.getLogger(__name__)
 
@@ -106,22 +111,36 @@ class CameraSpec:
         return Intrinsics(self.fx, self.fy if self.fy is not None else self.fx, cx, cy)
 
 
-def load_lifter_runtime(lifter_path: str | Path | None = None, backend: str = "auto", weights: str = "auto") -> LifterRuntime:
+def lifter_file(lifter_path: str | Path | None = None) -> Path:
+    """The lifter file a run loads: the one given, else the shipped checkpoint."""
+    return Path(lifter_path) if lifter_path else LIFTER_CHECKPOINT
+
+
+def pose2d_file(pose2d_path: str | Path | None = None) -> Path:
+    """The 2D model file a run loads: the one given, else the shipped MoveNet."""
+    from .pose2d.movenet import DEFAULT_MODEL_PATH
+
+    return Path(pose2d_path) if pose2d_path else DEFAULT_MODEL_PATH
+
+
+def load_lifter_runtime(lifter_path: str | Path | None = None, backend: str = "auto", weights: str = "auto",
+                        flip_average: bool = CascadeConfig.lifter_flip_average) -> LifterRuntime:
     """A lifter checkpoint (.pt) or ONNX export (.onnx) on the chosen backend (default: the shipped
-    model); ``weights``: fp32 or the int8 variant on ONNX Runtime's CPU (:mod:`.lifter.weights`)."""
-    path = Path(lifter_path) if lifter_path else LIFTER_CHECKPOINT
+    model); ``weights``: fp32 or the int8 variant on ONNX Runtime's CPU (:mod:`.lifter.weights`);
+    ``flip_average``: :mod:`.lifter.flip` (default: as the cascade does)."""
+    path = lifter_file(lifter_path)
     if not path.is_file():
         raise FileNotFoundError(f"no lifter at {path}; train one with 'poselifter train' and pass it with --lifter")
     verify_shipped(path)
     if path.suffix == ".onnx":
-        return LifterRuntime.from_onnx(path, backend, weights=weights)
+        return LifterRuntime.from_onnx(path, backend, weights=weights, flip_average=flip_average)
     beside = path.with_suffix(".onnx")
     if backend != "torch" and beside.is_file():
         problem = export_problem(beside, path)
         if not problem:
-            return LifterRuntime.from_onnx(beside, backend, checkpoint=path, weights=weights)
+            return LifterRuntime.from_onnx(beside, backend, checkpoint=path, weights=weights, flip_average=flip_average)
         LOG.warning("not using %s beside the checkpoint (%s); running %s itself", beside, problem, path)
-    return LifterRuntime.from_checkpoint(path, backend)
+    return LifterRuntime.from_checkpoint(path, backend, flip_average=flip_average)
 
 
 def export_problem(onnx_path: Path, checkpoint: Path) -> str:
@@ -145,14 +164,10 @@ def load_pose2d(pose2d_path: str | Path | None = None, backend: str = "auto", lo
     (``poselifter export``) or else a MoveNet-compatible ONNX file; any other file is read as a
     ``poselifter train-2d`` checkpoint. All but MoveNet are top-down and need person boxes.
     ``long_side``: MoveNet's bottom-up input size (a multiple of 32); ``extra_long_side``: 0 or the
-    size of its second bottom-up pass (:class:`~.pose2d.movenet.MoveNet`; none, with a warning, when
-    it is ``long_side``). Top-down models have neither (a warning says so for a second pass)."""
+    size of its second bottom-up pass (:class:`~.pose2d.movenet.MoveNet`; not ``long_side``, which
+    ``CascadeConfig`` refuses). Top-down models have neither (a warning says so for a second pass)."""
     from .pose2d.movenet import MoveNet
 
-    if extra_long_side and extra_long_side == long_side:  # the same pass twice: the same people, twice the cost
-        LOG.warning("pose2d_extra_size %d is pose2d_size: no second pass (it would find the same people again)",
-                    extra_long_side)
-        extra_long_side = 0
     if pose2d_path is None:
         return MoveNet(backend=backend, long_side=long_side, extra_long_side=extra_long_side)
     path = Path(pose2d_path)
@@ -184,7 +199,8 @@ def build_cascade(lifter_path: str | Path | None = None, pose2d_path: str | Path
     the shipped one), both on the one ``backend`` setting. ``lift_only`` leaves the 2D stage out,
     for 2D people from elsewhere (no 2D model is loaded)."""
     pose2d = None if lift_only else load_pose2d(pose2d_path, backend, config.pose2d_size, config.pose2d_extra_size)
-    return Pose3DEstimator(pose2d, load_lifter_runtime(lifter_path, backend, config.lifter_weights), config)
+    lifter = load_lifter_runtime(lifter_path, backend, config.lifter_weights, config.lifter_flip_average)
+    return Pose3DEstimator(pose2d, lifter, config)
 
 
 def result_to_dict(result: CascadeResult) -> dict:
@@ -201,6 +217,8 @@ def result_to_dict(result: CascadeResult) -> dict:
         "head": HEAD_MEANING,
         "second_looks": dict(result.second_looks),
         "floor": dict(result.floor),
+        "tracking": dict(result.tracking),
+        "tracking_meaning": TRACKING_MEANING,
         "timings_ms": {name: round(v, 2) for name, v in result.timings_ms.items()},
         "coordinate_frame": "camera optical frame: x right, y down, z forward; metres",
         "joint_names": list(H36M17.joint_names),
@@ -295,6 +313,15 @@ def _write_atomically(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+def start_results(output: Path, record: dict | None) -> None:
+    """Clear an earlier run's results from ``output`` (:func:`replace_earlier_results`) and write
+    this run's ``record`` (None: none) as :data:`RUN_RECORD` first, so that even an interrupted
+    run's results say how they were made."""
+    replace_earlier_results(output)
+    if record is not None:
+        _write_atomically(output / RUN_RECORD, json.dumps(record, indent=1) + "\n")
+
+
 NO_VIDEO_BOXES = "--boxes is supported for images and folders, not videos"
 
 
@@ -325,12 +352,14 @@ def _floor_plane(cascade: Pose3DEstimator) -> FloorPlane | None:
 
 
 def run_images(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output: Path,
-               boxes: dict | list | None = None, progress: bool = True, max_frames: int | None = None) -> Path:
-    """``results.json`` (rewritten atomically after every image, so an interrupted run keeps what
-    it finished) and pictures (``<stem>_2d.png``, ``<stem>_3d.png``; ``<name>_...`` for files that
-    share a stem) of the folder's images in name order, only the first ``max_frames`` when given.
-    An image that cannot be read or processed is logged, recorded with its ``error`` in
-    ``results.json`` and skipped; the run goes on."""
+               boxes: dict | list | None = None, progress: bool = True, max_frames: int | None = None,
+               record: dict | None = None) -> Path:
+    """``record`` as :data:`RUN_RECORD` (:func:`start_results`), ``results.json`` (rewritten
+    atomically after every image, so an interrupted run keeps what it finished) and pictures
+    (``<stem>_2d.png``, ``<stem>_3d.png``; ``<name>_...`` for files that share a stem) of the
+    folder's images in name order, only the first ``max_frames`` when given. An image that
+    cannot be read or processed is logged, recorded with its ``error`` in ``results.json`` and
+    skipped; the run goes on."""
     import cv2
 
     from .viz.poses import draw_2d, plot_3d
@@ -339,7 +368,7 @@ def run_images(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, outpu
     check_box_keys(boxes, images)
     stems = Counter(path.stem for path in images)  # a.jpg and a.png: a.jpg_2d.png, a.png_2d.png
     picture_names = {path: path.stem if stems[path.stem] == 1 else path.name for path in images}
-    replace_earlier_results(output)
+    start_results(output, record)
     out = output / "results.json"
     results = {}
     for path in tqdm(images, desc="images", disable=not progress):
@@ -475,20 +504,22 @@ class VideoReader:
 
 
 def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output: Path, progress: bool = True,
-              video: bool = True, tracking: TrackingConfig = TrackingConfig(), max_frames: int | None = None) -> Path:
-    """One JSON line per frame (people with track ids and filtered poses unless ``tracking`` is
-    off), and (``video``) an annotated copy of the video: the image with the 2D skeletons beside a
-    top view of the 3D people with their tracks; only the first ``max_frames`` frames when given.
-    A video that cannot be opened is a ValueError naming it; one that ends before the frame count
-    its header announces (cut short, or a frame that cannot be decoded) keeps what was read, with
-    a warning."""
+              video: bool = True, tracking: TrackingConfig = TrackingConfig(), max_frames: int | None = None,
+              record: dict | None = None) -> Path:
+    """``record`` as :data:`RUN_RECORD` (:func:`start_results`), one JSON line per frame
+    (people with track ids and filtered poses unless ``tracking`` is off), and (``video``) an
+    annotated copy of the video: the image with the 2D skeletons beside a top view of the 3D
+    people with their tracks; only the first ``max_frames`` frames when given. A video that
+    cannot be opened is a ValueError naming it; one that ends before the frame count its header
+    announces (cut short, or a frame that cannot be decoded) keeps what was read, with a
+    warning."""
     import imageio.v2 as iio2
 
     from .viz.poses import draw_2d, draw_top_view
 
     reader = VideoReader(source, max_frames)
     fps = reader.fps
-    replace_earlier_results(output)
+    start_results(output, record)
     tracker = Tracker(tracking)
     lines = output / "results.jsonl"
     writer = (BackgroundWriter(iio2.get_writer(output / f"{source.stem}_annotated.mp4", fps=fps, macro_block_size=1,
@@ -517,9 +548,10 @@ def run_video(cascade: Pose3DEstimator, source: Path, camera: CameraSpec, output
     return lines
 
 
-def floor_counts(results: str | Path) -> Counter:
-    """The people's floor outcomes (``CascadeResult.floor``, its ``FLOOR_*`` keys) summed over a
-    written results.json (photos; an unreadable photo's entry has none) or results.jsonl (video)."""
+def frame_counts(results: str | Path, key: str) -> Counter:
+    """A frame's people counts (``key`` "floor": ``CascadeResult.floor``, its ``FLOOR_*`` keys;
+    "tracking": ``CascadeResult.tracking``) summed over a written results.json (photos; an
+    unreadable photo's entry has none) or results.jsonl (video)."""
     path = Path(results)
     if path.suffix == ".jsonl":
         with open(path) as stream:
@@ -528,7 +560,7 @@ def floor_counts(results: str | Path) -> Counter:
         frames = list(json.loads(path.read_text()).values())
     counts: Counter = Counter()
     for frame in frames:
-        counts.update(frame.get("floor", {}))
+        counts.update(frame.get(key, {}))
     return counts
 
 
@@ -541,10 +573,11 @@ def check_source(source: str | Path) -> Path:
 
 def run(source: str | Path, cascade: Pose3DEstimator, camera: CameraSpec, output: str | Path,
         boxes_file: str | Path | None = None, progress: bool = True, video: bool = True,
-        tracking: TrackingConfig = TrackingConfig(), max_frames: int | None = None) -> Path:
+        tracking: TrackingConfig = TrackingConfig(), max_frames: int | None = None, record: dict | None = None) -> Path:
     """Images and folders are lifted frame by frame; a video is also tracked (``tracking``), and
     (``video``) written annotated (the JSON lines are always written); ``max_frames`` stops a
-    video after that many frames, a folder after that many images."""
+    video after that many frames, a folder after that many images; ``record`` (how the results
+    are made) is written beside them as :data:`RUN_RECORD`."""
     source, output = check_source(source), Path(output)
     boxes = load_boxes(boxes_file) if boxes_file else None
     if boxes is None and isinstance(cascade.estimator, TopDownEstimator):  # every image would fail alike
@@ -553,5 +586,5 @@ def run(source: str | Path, cascade: Pose3DEstimator, camera: CameraSpec, output
     if source.suffix.lower() in VIDEO_SUFFIXES:
         if boxes is not None:
             raise ValueError(NO_VIDEO_BOXES)
-        return run_video(cascade, source, camera, output, progress, video, tracking, max_frames)
-    return run_images(cascade, source, camera, output, boxes, progress, max_frames)
+        return run_video(cascade, source, camera, output, progress, video, tracking, max_frames, record)
+    return run_images(cascade, source, camera, output, boxes, progress, max_frames, record)

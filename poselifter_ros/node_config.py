@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from poselifter_core.cascade import CascadeConfig
+from poselifter_core.rosmsg.floor_tf import floor_frame_setting
 from poselifter_core.rosmsg.frames import FrameConfig
 from poselifter_core.runtime.factory import BACKEND_SETTINGS
 from poselifter_core.settings import SettingSpec, setting, setting_specs
@@ -59,12 +60,7 @@ class NodeConfig:
                               "lifecycle change_state service", live=False)
     diagnostics_period_s: float = setting(1.0, "Period of the /diagnostics status [s]", low=0.1, high=60.0,
                                           live=False)
-    floor_frame: str = setting("", "TF frame of the floor (z up, its xy-plane on the floor: REP-105 base_footprint): "
-                               "the camera's mount is looked up per image, from the image's frame_id at its stamp, "
-                               "and overrides cascade.floor.camera_height_m, camera_pitch_deg and camera_roll_deg (the "
-                               "rest of cascade.floor applies); without that transform (or without tf2_ros) the "
-                               "frame falls back to those parameters (height 0: no floor) and /diagnostics counts "
-                               "frames_floor_no_tf; '': the parameters alone")
+    floor_frame: str = floor_frame_setting()
     frame: FrameConfig = field(default_factory=FrameConfig)
     cascade: CascadeConfig = field(default_factory=CascadeConfig)
     input: InputConfig = field(default_factory=InputConfig)

@@ -14,7 +14,7 @@ published pose.
 
 Camera mount from TF (``floor_frame`` set): before each frame, the worker looks up the transform
 from the image's frame to ``floor_frame`` at the image's stamp and turns it into the cascade's
-mount (:func:`poselifter_core.floor.mount_from_camera_pose`), which replaces the
+mount (:mod:`poselifter_core.rosmsg.floor_tf`, shared with ``poselifter bag``), which replaces the
 ``cascade.floor`` height, pitch and roll for that frame. Counted per frame in /diagnostics:
 ``frames_floor_from_tf``; ``frames_floor_no_tf`` (no transform: tf2_ros missing, the frame
 unknown to TF, extrapolation) and ``frames_floor_tf_refused`` (a mount the floor cannot take: the
@@ -26,7 +26,6 @@ import logging
 import sys
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 import rclpy
@@ -40,9 +39,10 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from poselifter_core.cascade import LOOK_FAILED
-from poselifter_core.floor import FloorConfig, mount_from_camera_pose, mount_moved
+from poselifter_core.floor import FloorConfig, mount_moved
 from poselifter_core.infer import build_cascade
 from poselifter_core.rosmsg import outputs
+from poselifter_core.rosmsg.floor_tf import floor_fallback, floor_from_tf
 from poselifter_core.rosmsg.frames import FrameProcessor
 from poselifter_core.rosmsg.sync import Match
 
@@ -181,17 +181,7 @@ class Pose3DNode(LifecycleNode):
             self._floor_lookup = self._tf_lookup()
             if self._floor_lookup.unavailable:
                 self.get_logger().warning(f"{self._floor_lookup.unavailable}, so floor_frame cannot be looked up; every "
-                                          f"frame uses {self._floor_fallback(config)} (counted as frames_floor_no_tf)")
-
-    @staticmethod
-    def _floor_fallback(config: NodeConfig) -> str:
-        """What a frame without its floor_frame mount uses: the cascade.floor parameters' mount, or
-        none when their height is 0."""
-        floor = config.cascade.floor
-        if not floor.enabled:
-            return "no floor (cascade.floor.camera_height_m is 0)"
-        return (f"the cascade.floor parameters' mount (height {floor.camera_height_m:g} m, pitch "
-                f"{floor.camera_pitch_deg:g} deg, roll {floor.camera_roll_deg:g} deg)")
+                                          f"frame uses {floor_fallback(config.cascade.floor)} (counted as frames_floor_no_tf)")
 
     def _input_qos(self) -> QoSProfile:
         """Sensor-data QoS (best effort, volatile, keep last sync_queue_size); every policy can be
@@ -276,6 +266,8 @@ class Pose3DNode(LifecycleNode):
             self.stats.count(f"second_looks_{key}", count)
         for key, count in frame.result.floor.items():
             self.stats.count(f"people_floor_{key}", count)
+        for key, count in frame.result.tracking.items():
+            self.stats.count(f"people_tracking_{key}", count)
         if frame.result.intrinsics_assumed and (floor or self.config.cascade.floor).enabled:
             self.get_logger().warning(f"{FLOOR_UNUSED}: no valid CameraInfo, the intrinsics are assumed "
                                       "(frame.require_camera_info false)", throttle_duration_sec=LOG_THROTTLE_S)
@@ -285,34 +277,22 @@ class Pose3DNode(LifecycleNode):
 
     def _floor_mount(self, match: Match, processor: FrameProcessor) -> FloorConfig | None:
         """With ``floor_frame`` set, this frame's camera mount from TF (the image's frame to the
-        floor frame at its stamp) as the ``cascade.floor`` settings with that height, pitch and
-        roll; None (the parameters' mount) without it, counted and warned (throttled; once, at
-        start, when tf2_ros is missing)."""
+        floor frame at its stamp, :func:`~poselifter_core.rosmsg.floor_tf.floor_from_tf`) as the
+        ``cascade.floor`` settings with that height, pitch and roll; None (the parameters' mount)
+        without it, counted and warned (throttled; once, at start, when tf2_ros is missing)."""
         floor_frame, lookup = self.config.floor_frame, self._floor_lookup
         if not floor_frame or lookup is None:
             return None
-        camera_frame = processor.frame_id(match)
-        transform = lookup.lookup(floor_frame, camera_frame, match.stamp_ns) if camera_frame else None
-        fallback = self._floor_fallback(self.config)
-        if transform is None:
-            self.stats.count("frames_floor_no_tf")
-            self._floor_problem = lookup.unavailable or (lookup.last_error if camera_frame else
-                                                         "the image has no frame_id")
+        outcome = floor_from_tf(lookup, floor_frame, processor.frame_id(match), match.stamp_ns,
+                                self.config.cascade.floor)
+        self.stats.count(outcome.counter)
+        if outcome.floor is None:
+            self._floor_problem = outcome.problem
             if not lookup.unavailable:
-                self.get_logger().warning(f"floor_frame {floor_frame!r}: {self._floor_problem}; using {fallback}",
+                self.get_logger().warning(f"floor_frame {floor_frame!r}: {outcome.problem}; using "
+                                          f"{floor_fallback(self.config.cascade.floor)}",
                                           throttle_duration_sec=LOG_THROTTLE_S)
-            return None
-        try:
-            height, pitch, roll = mount_from_camera_pose(transform.rotation, transform.translation)
-        except ValueError as error:
-            self.stats.count("frames_floor_tf_refused")
-            self._floor_problem = f"the camera {camera_frame!r}: {error}"
-            self.get_logger().warning(f"floor_frame {floor_frame!r}: the camera {camera_frame!r} at the image stamp: "
-                                      f"{error}; using {fallback}", throttle_duration_sec=LOG_THROTTLE_S)
-            return None
-        self.stats.count("frames_floor_from_tf")
-        return replace(self.config.cascade.floor, camera_height_m=height, camera_pitch_deg=pitch,
-                       camera_roll_deg=roll)
+        return outcome.floor
 
     def _publish_diagnostics(self) -> None:
         processor = self.processor

@@ -86,4 +86,8 @@ class TargetFrameLookup:
             self.last_error = f"no transform {source} -> {target} at the image stamp: {error}"
             return None
         t, q = stamped.transform.translation, stamped.transform.rotation
-        return RigidTransform.from_quaternion((q.x, q.y, q.z, q.w), (t.x, t.y, t.z))
+        try:
+            return RigidTransform.from_quaternion((q.x, q.y, q.z, q.w), (t.x, t.y, t.z))
+        except ValueError as error:  # a non-finite or zero transform that tf2 stored: no transform, said why
+            self.last_error = f"transform {source} -> {target} at the image stamp: {error}"
+            return None

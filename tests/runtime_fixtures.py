@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from poselifter_core.config import to_dict
 from poselifter_core.lifter.checkpoint import save_checkpoint
 from poselifter_core.lifter.model import LifterConfig, PoseLifter
 from poselifter_core.pose2d import integral_resnet
@@ -28,6 +29,25 @@ def tiny_lifter(width: int = 32, seed: int = 0) -> PoseLifter:
 
 def write_checkpoint(path: Path, width: int = 32, seed: int = 0) -> Path:
     save_checkpoint(path, tiny_lifter(width, seed))
+    return path
+
+
+def legacy_checkpoint(path: Path) -> Path:
+    """A checkpoint as written before #18: pixel input, canonical depth, no input_space key."""
+    model = tiny_lifter()
+    pixels = PoseLifter(LifterConfig(width=32, input_space="pixels", depth_output="canonical"))
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("input_layer.")}
+    pixels.load_state_dict({**pixels.state_dict(), **state})
+    with torch.no_grad():  # a plausible depth (3 m at f = 1000 px) and a body within 0.5 m: what the cascade's gates pass
+        pixels.output_layer.weight.mul_(0.3)
+        pixels.output_layer.bias.mul_(0.3)
+        pixels.output_layer.weight[0] = 0.0
+        pixels.output_layer.bias[0] = 3.0
+    config = to_dict(pixels.config)
+    del config["input_space"], config["depth_output"]
+    config["canonical_depth"] = True
+    torch.save({"format": 1, "package_version": "0.1.0", "lifter_config": config,
+                "state_dict": pixels.state_dict()}, path)
     return path
 
 

@@ -15,11 +15,13 @@ from rosbags.rosbag2 import Reader
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from skimage.data import astronaut  # NASA portrait of Eileen Collins, public domain
 
-from poselifter_core import shipped
+from poselifter_core import __version__, shipped
 from poselifter_core.camera import Intrinsics
 from poselifter_core.cascade import CascadeConfig
 from poselifter_core.cli import main
+from poselifter_core.digest import file_sha256
 from poselifter_core.infer import build_cascade, load_lifter_runtime
+from poselifter_core.integrity import LIFTER_CHECKPOINT
 from poselifter_core.rosmsg import outputs, recording
 from poselifter_core.rosmsg.bag import BagConfig, BagTopics, plan_bag, process_bag
 from poselifter_core.rosmsg.frames import FrameConfig
@@ -27,6 +29,7 @@ from poselifter_core.rosmsg.outputs import BONES_NS, JOINTS_NS, MARKER_ADD, MARK
 from poselifter_core.rosmsg.recording import CameraCalibration, camera_info_message, frame_records, image_message
 from poselifter_core.rosmsg.rosbags_factory import message_factory
 from poselifter_core.rosmsg.rosbags_types import MSG_DIR, poselifter_typestore
+from poselifter_core.rosmsg.sync import FUTURE_STAMPS, RESETS
 from poselifter_core.skeleton import H36M17
 
 from conftest import MOUNTED_K, camera_view, standing_person
@@ -362,12 +365,11 @@ def test_the_summary_warns_of_a_camera_mount_it_could_not_use(tmp_path, portrait
             "(frame.require_camera_info false: the intrinsics assumed)") in str(summary).splitlines()
 
 
-def test_a_second_pass_at_the_first_ones_size_runs_once_with_a_warning(tmp_path, portrait, capsys, caplog,
-                                                                        monkeypatch):
-    """cascade.pose2d_extra_size equal to cascade.pose2d_size (infer refuses it as
-    --pose2d-extra-size): bag, as the node (both build the 2D stage with load_pose2d), runs the
-    bottom-up pass once and logs why; it no longer prints a warning of its own that the pass runs
-    twice (it did not). Another size runs its second pass, with no warning."""
+def test_a_second_pass_at_the_first_ones_size_is_refused_as_infer_refuses_it(tmp_path, portrait, capsys,
+                                                                             monkeypatch):
+    """cascade.pose2d_extra_size equal to cascade.pose2d_size: bag ran the bottom-up pass once with
+    a warning where infer refused it; now the settings refuse it (CascadeConfig) before any model
+    loads or anything is written, with the reason. Another size runs its second pass."""
     from poselifter_core.pose2d.movenet import MoveNet
 
     passes = []
@@ -375,15 +377,16 @@ def test_a_second_pass_at_the_first_ones_size_runs_once_with_a_warning(tmp_path,
     monkeypatch.setattr(MoveNet, "_bottom_up", lambda self, image, size: passes.append(size) or
                         bottom_up(self, image, size))
     source = write_bag(tmp_path / "in", "mcap", image_records(portrait, 1))
-    for extra, sizes in ((256, [256]), (384, [256, 384])):
-        passes.clear()
-        caplog.clear()
-        with caplog.at_level("WARNING"):
-            assert main(["bag", str(source), str(tmp_path / f"out{extra}"), "--backend", BACKEND, "--no-progress",
-                         "--set", f"cascade.pose2d_extra_size={extra}"]) == 0
-        assert passes == sizes
-        assert ("pose2d_extra_size 256 is pose2d_size: no second pass" in caplog.text) == (extra == 256), caplog.text
-        assert "twice the cost" not in capsys.readouterr().out
+
+    def bag(extra: int) -> int:
+        return main(["bag", str(source), str(tmp_path / f"out{extra}"), "--backend", BACKEND, "--no-progress",
+                     "--set", f"cascade.pose2d_extra_size={extra}"])
+
+    assert bag(256) == 2
+    assert ("cascade.pose2d_extra_size 256 is cascade.pose2d_size: a second bottom-up pass at the same size"
+            in capsys.readouterr().err)
+    assert passes == [] and not (tmp_path / "out256").exists()
+    assert bag(384) == 0 and passes == [256, 384]
 
 
 def test_a_camera_mount_set_with_set_puts_people_on_the_floor(tmp_path, capsys):
@@ -451,13 +454,17 @@ def test_a_tracked_person_whose_feet_disappear_keeps_the_floors_size(tmp_path, c
     assert "carried by their track's floor ratio 0," in printed["off"]
 
 
+def looped_records(data) -> list:
+    """:func:`keypoints_records` with frame 1's keypoints stamped a day ahead, then the same
+    recording again stamped 10 s earlier (a looped bag: the stamps jump back)."""
+    records = keypoints_records(data)
+    records[3][3].header.stamp.sec += 86400
+    return records + keypoints_records(data, start=T0 - 10 * 10**9, log_start=T0 + 10**9)
+
+
 def test_a_future_stamp_and_a_bag_loop_do_not_stall_the_synchronizer(tmp_path, check_poses, capsys):
     """Row 1: one message stamped a day ahead left 6 of 40 frames processed, rc 0, no warning."""
-    records = keypoints_records(check_poses)
-    records[3][3].header.stamp.sec += 86400  # frame 1's keypoints, stamped a day ahead
-    # The same recording again, stamped 10 s earlier (a looped bag): the stamps jump back.
-    records += keypoints_records(check_poses, start=T0 - 10 * 10**9, log_start=T0 + 10**9)
-    source = write_bag(tmp_path / "in", "mcap", records)
+    source = write_bag(tmp_path / "in", "mcap", looped_records(check_poses))
     assert main(["bag", str(source), str(tmp_path / "out"), "--mode", "keypoints", "--backend", BACKEND,
                  "--no-progress"]) == 0
     report = capsys.readouterr().out
@@ -466,6 +473,43 @@ def test_a_future_stamp_and_a_bag_loop_do_not_stall_the_synchronizer(tmp_path, c
             "1 resets after stamps jumped back)") in report
     _, messages = read_bag(tmp_path / "out")
     assert len(messages["/pose3d/skeletons"]) == 11
+
+
+def test_summary_json_holds_the_printed_counts_and_how_the_bag_was_made(tmp_path, check_poses, capsys):
+    """--summary-json: the summary's numbers, as printed, under the keys README lists, and the run's
+    record (the config the output bag's metadata holds, the model files, the command line)."""
+    source = write_bag(tmp_path / "in", "mcap", looped_records(check_poses))
+    command = ["bag", str(source), str(tmp_path / "out"), "--mode", "keypoints", "--backend", BACKEND,
+               "--summary-json", str(tmp_path / "summary.json"), "--no-progress"]
+    assert main(command) == 0
+    printed = capsys.readouterr().out.splitlines()
+    written = json.loads((tmp_path / "summary.json").read_text())
+    summary, record = written["summary"], written["run"]
+    assert summary["frames_processed"] == summary["people_lifted"] == 11  # as the test above counts them
+    assert (f"frames processed: {summary['frames_processed']}, people lifted: {summary['people_lifted']}, skipped "
+            f"but located by their head: {summary['people_head_only']}") in printed
+    assert [f"warning: {warning}" for warning in summary["warnings"]] == [line for line in printed
+                                                                          if line.startswith("warning: ")]
+    assert summary["warnings"] and summary["sync_time_events"] == {FUTURE_STAMPS: 1, RESETS: 1}
+    for title, key in (("frames skipped", "frames_skipped"), ("people skipped", "people_skipped"),
+                       ("messages written", "written")):
+        start = printed.index(f"{title}: {sum(summary[key].values())}")
+        assert printed[start + 1:start + 1 + len(summary[key])] == [f"  {n} x {what}" for what, n in
+                                                                    Counter(summary[key]).most_common()]
+    assert summary["written"] == {"/pose3d/skeletons": 11, "/pose3d/markers": 11}
+    for stream, stats in summary["sync_stats"].items():
+        assert any(line.startswith(f"  {stream}: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+                   for line in printed)
+    readme = (REPO / "README.md").read_text()
+    assert [key for key in summary if f"`{key}`" not in readme] == []  # every key is documented
+
+    metadata = yaml.safe_load((tmp_path / "out" / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    assert record["config"] == json.loads(metadata["custom_data"]["poselifter.config"])
+    assert record["command"] == ["poselifter", *command] and record["poselifter_version"] == __version__
+    lifter, ran = LIFTER_CHECKPOINT.resolve(), LIFTER_CHECKPOINT.with_name("poselifter_default.int8.onnx").resolve()
+    assert record["models"] == {"lifter": {"path": str(lifter), "sha256": file_sha256(lifter), "backend": BACKEND,
+                                           "runs": {"path": str(ran), "sha256": file_sha256(ran)}, "skipped": []},
+                                "pose2d": None}  # keypoints mode: no 2D model; the lifter runs its int8 variant
 
 
 # --- (d) errors --------------------------------------------------------------------------------
@@ -484,6 +528,8 @@ def test_command_line_errors_are_clear(tmp_path, capsys):
     assert "no sensor_msgs/msg/Image or sensor_msgs/msg/CompressedImage topic" in error
     assert "no poselifter_msgs/msg/Keypoints2DArray topic" in fails(source, tmp_path / "out", "--mode", "keypoints")
     assert "exists already" in fails(source, source)
+    assert f"no folder {tmp_path / 'nowhere'}" in fails(source, tmp_path / "out", "--summary-json",
+                                                       tmp_path / "nowhere" / "summary.json")
     # a setting out of the range the node enforces is refused, named as --set names it
     assert "cascade.min_face_keypoints must be in [3, 5], got 7" in fails(source, tmp_path / "out", "--set",
                                                                           "cascade.min_face_keypoints=7")

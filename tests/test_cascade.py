@@ -1,19 +1,24 @@
 """The image -> 3D cascade's lifting part on known answers, and its skip rules."""
 import re
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
+from poselifter_core import __version__
 from poselifter_core.camera import Intrinsics
 from poselifter_core.cascade import CascadeConfig, Pose3DEstimator
-from poselifter_core.config import from_dict
+from poselifter_core.config import from_dict, to_dict
 from poselifter_core.data.sources import DataSpec, load_pose_set
+from poselifter_core.digest import file_sha256
 from poselifter_core.lifter.inference import TorchLifter
 from poselifter_core.lifter.model import LifterConfig
 from poselifter_core.pose2d.base import Person2D, Pose2DEstimator
+from poselifter_core.pose2d.movenet import DEFAULT_MODEL_PATH
 from poselifter_core.skeleton import H36M17
+from poselifter_core.tracking import TrackingConfig
 from poselifter_core.train import TrainConfig, train
 
 
@@ -167,6 +172,10 @@ def test_infer_lifts_a_person_cut_by_the_image_border(trained, tmp_path):
                      "--fov", "60", "--min-valid-joints", "13", "--no-progress"]) == 0
     strict = json.loads((tmp_path / "strict" / "results.json").read_text())["astronaut.png"]
     assert strict["people"] == [] and [p["reason"] for p in strict["skipped_people"]] == ["fewer than 13 observed joints"]
+    # each run's run.json says how its results were made: here the rule that made the difference
+    default, strict_run = (json.loads((tmp_path / name / "run.json").read_text()) for name in ("out", "strict"))
+    assert default["config"]["cascade"]["min_valid_joints"] == CascadeConfig().min_valid_joints
+    assert strict_run["config"]["cascade"]["min_valid_joints"] == 13 and "13" in strict_run["command"]
 
 
 def test_boxes_naming_no_input_image_is_an_error_naming_the_expected_keys(trained, tmp_path, capsys):
@@ -236,6 +245,21 @@ def test_infer_on_a_video_writes_one_line_per_frame_and_an_annotated_video(train
     # (fx 1200: at fx 400 the small test lifter puts her head behind the camera, and the gate skips her)
     lines = (tmp_path / "out" / "results.jsonl").read_text().splitlines()
     assert [json.loads(line)["frame"] for line in lines] == [0, 1, 2]
+    record = json.loads((tmp_path / "out" / "run.json").read_text())  # beside the lines, not in them
+    assert record["command"] == ["poselifter", "infer", str(tmp_path / "clip.mp4"), "-o", str(tmp_path / "out"),
+                                 "--lifter", str(checkpoint), "--fx", "1200", "--min-joint-score", "0.05", "--no-progress"]
+    assert record["poselifter_version"] == __version__ and record["config"]["backend"] == "auto"
+    assert record["config"]["cascade"] == to_dict(replace(CascadeConfig(), min_joint_score=0.05))
+    assert record["config"]["camera"]["fx"] == 1200 and record["config"]["tracking"] == to_dict(TrackingConfig())
+    lifter, pose2d = record["models"]["lifter"], record["models"]["pose2d"]
+    assert {key: lifter[key] for key in ("path", "sha256")} == {"path": str(checkpoint.resolve()),
+                                                                "sha256": file_sha256(checkpoint)}
+    assert {key: pose2d[key] for key in ("path", "sha256")} == {"path": str(DEFAULT_MODEL_PATH),
+                                                                "sha256": file_sha256(DEFAULT_MODEL_PATH)}
+    assert pose2d["runs"] is None  # MoveNet runs the named file; the checkpoint runs as its ONNX export, or in torch
+    export = checkpoint.parent / f"{checkpoint.stem}-{file_sha256(checkpoint)[:12]}.onnx"
+    assert lifter["runs"] == (None if lifter["backend"].startswith("torch") else
+                              {"path": str(export.resolve()), "sha256": file_sha256(export)})
     assert json.loads(lines[1])["time_s"] == pytest.approx(0.1)
     # one person, one track: the same id in every frame, its age in frames, new then tracked
     tracks = [[(p["track_id"], p["track_age"], p["track_state"]) for p in json.loads(line)["people"]] for line in lines]

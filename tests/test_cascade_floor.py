@@ -223,7 +223,7 @@ def test_infer_with_a_mount_prints_the_floor_counts_as_bag_does(tmp_path, capsys
     from skimage.data import astronaut
 
     from poselifter_core.cli import main as cli_main
-    from poselifter_core.infer import floor_counts
+    from poselifter_core.infer import frame_counts
 
     Image.fromarray(astronaut()).save(tmp_path / "portrait.png")  # a portrait: no ankle seen
     assert cli_main(["infer", str(tmp_path / "portrait.png"), "-o", str(tmp_path / "out"), "--fov", "60",
@@ -238,5 +238,5 @@ def test_infer_with_a_mount_prints_the_floor_counts_as_bag_does(tmp_path, capsys
     lines = [{"frame": 0, "floor": {FLOOR_FUSED: 2, FLOOR_DISAGREED: 1}}, {"frame": 1, "floor": {}},
              {"frame": 2, "floor": {FLOOR_FUSED: 1, FLOOR_NO_ESTIMATE: 1, "carried": 1}}]
     (tmp_path / "results.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
-    assert floor_counts(tmp_path / "results.jsonl") == {FLOOR_FUSED: 3, FLOOR_DISAGREED: 1, FLOOR_NO_ESTIMATE: 1,
+    assert frame_counts(tmp_path / "results.jsonl", "floor") == {FLOOR_FUSED: 3, FLOOR_DISAGREED: 1, FLOOR_NO_ESTIMATE: 1,
                                                         "carried": 1}

@@ -75,7 +75,8 @@ def test_every_option_says_what_it_does_and_its_default():
             name = f"{parser.prog} {action.option_strings[-1]}"
             if not action.help:
                 undocumented.append(name)
-            elif action.nargs != 0 and action.default not in (None, []):
+            elif action.nargs != 0 and action.default not in (None, []) or isinstance(
+                    action, argparse.BooleanOptionalAction):  # --x/--no-x: which one is in force (infer's flip)
                 stated = formatter._get_help_string(action) or ""
                 if "default" not in stated.lower():
                     no_default.append(name)
@@ -83,8 +84,11 @@ def test_every_option_says_what_it_does_and_its_default():
     assert undocumented == [] and no_default == []
     infer = next(p for p in _parsers(build_parser("infer")) if p.prog == "poselifter infer").format_help()
     assert re.search(r"--min-joint-score MIN_JOINT_SCORE\s+a joint is observed .*\(default:\s+0\.3\)", infer, re.S)
+    assert re.search(r"--no-lifter-flip-average\s+lift each person .*?\(default:\s+--lifter-flip-average\)", infer, re.S)
     bag = next(p for p in _parsers(build_parser("bag")) if p.prog == "poselifter bag").format_help()
     assert re.search(r"--tf-topic TOPIC .*?\(default: none\)", bag, re.S)  # an output: none, not "the one in the bag"
+    benchmark = next(p for p in _parsers(build_parser("benchmark")) if p.prog == "poselifter benchmark").format_help()
+    assert "(default: 256)" in benchmark and "(256, 0)" not in benchmark  # --pose2d-sizes as typed, not its tuple
 
 
 def _train_demo() -> TrainConfig:

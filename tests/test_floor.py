@@ -306,6 +306,11 @@ def test_fit_floor_cli_reads_infer_results_and_writes_the_mount(tmp_path, capsys
     infer_floor = cascade_config(build_parser("infer").parse_args(["infer", "v.avi", *options])).floor
     assert {key: getattr(infer_floor, key) for key in floor} == floor
     assert "(and the same --fx/--fov)" in out and "warning: infer assumed" not in out
+    # ... and video-bag's --mount the same mount, with the angle error that TF does not carry for bag
+    line = next(line for line in out.splitlines() if line.startswith("video-bag: "))
+    mount = build_parser("video-bag").parse_args(["video-bag", "v.avi", "out", *line.split(" (then")[0].split()[1:]]).mount
+    assert mount == [floor["camera_height_m"], floor["camera_pitch_deg"], floor["camera_roll_deg"]]
+    assert f"bag --floor-frame base_footprint --set cascade.floor.angle_error_deg={floor['angle_error_deg']})" in line
     # infer run without --fx/--fov: the printed options give the field of view it assumed (there was
     # no --fx/--fov to repeat, and infer refuses a mount without one)
     assumed = [{**frame, "intrinsics": {"assumed": True}} for frame in frames]
@@ -550,3 +555,17 @@ def test_fit_floor_leaves_out_coasting_tracks(tmp_path):
     read, _, groups, _, grouping = read_people(tmp_path / "results.jsonl")
     assert len(read) == 30 and "gone" not in " ".join(groups) and grouping.startswith("over the 30 tracks")
     np.testing.assert_array_equal(read, joints)
+
+
+@pytest.mark.parametrize("mount", [(5.62, 26.6, -2.3), (1.5, 10.0, 2.0), (0.3, -45.0, 89.0), (2.0, 0.0, -90.0),
+                                   (1.0, 90.0, 0.0), (1.0, -90.0, 0.0)])
+def test_a_camera_pose_from_a_mount_gives_the_mount_back(mount):
+    """camera_pose_from_mount (video-bag --mount's /tf_static) is mount_from_camera_pose's inverse:
+    a rotation, the camera right above the floor frame's origin, looking along its x axis."""
+    from poselifter_core.floor import camera_pose_from_mount
+
+    rotation, translation = camera_pose_from_mount(*mount)
+    assert rotation @ rotation.T == pytest.approx(np.eye(3), abs=1e-12) and np.linalg.det(rotation) == pytest.approx(1)
+    assert mount_from_camera_pose(rotation, translation) == pytest.approx(mount, abs=1e-9)
+    assert translation == pytest.approx([0.0, 0.0, mount[0]]) and rotation[1, 2] == pytest.approx(0.0, abs=1e-12)
+    assert rotation[0, 2] >= -1e-12  # the optical axis in the floor frame: along x (or straight down or up)

@@ -64,6 +64,7 @@ def test_a_bad_file_among_good_ones_is_skipped_and_results_survive(photos, tmp_p
     assert "replacing the earlier results in" in caplog.text
     assert list(json.loads((out / "results.json").read_text())) == ["a_good.jpg"]
     assert sorted(p.name for p in out.glob("*.png")) == ["a_good_2d.png", "a_good_3d.png"]  # no stale pictures
+    assert json.loads((out / "run.json").read_text())["command"][2] == str(photos / "a_good.jpg")  # nor record
 
 
 def test_output_and_option_errors_come_before_the_models_and_name_the_file(photos, tmp_path, capsys):

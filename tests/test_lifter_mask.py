@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from poselifter_core.camera import Intrinsics
 from poselifter_core.cascade import Pose3DEstimator
-from poselifter_core.config import to_dict
 from poselifter_core.lifter.checkpoint import load_lifter
 from poselifter_core.lifter.export import random_lifter_inputs
 from poselifter_core.lifter.inference import TorchLifter
-from poselifter_core.lifter.model import LifterConfig, PoseLifter
 from poselifter_core.lifter.runtime import LifterRuntime
 from poselifter_core.pose2d.base import Person2D
 from poselifter_core.skeleton import H36M17
 
-from runtime_fixtures import tiny_lifter
+from runtime_fixtures import legacy_checkpoint, tiny_lifter
 
 
 @pytest.fixture(scope="module")
@@ -48,27 +45,8 @@ def test_a_masked_joint_s_coordinates_change_nothing(inputs):
     assert np.isfinite(a.absolute).all() and (a.root[:, 2] > 0).all()
 
 
-def _legacy_checkpoint(path):
-    """A checkpoint as written before #18: pixel input, canonical depth, no input_space key."""
-    model = tiny_lifter()
-    pixels = PoseLifter(LifterConfig(width=32, input_space="pixels", depth_output="canonical"))
-    state = {k: v for k, v in model.state_dict().items() if not k.startswith("input_layer.")}
-    pixels.load_state_dict({**pixels.state_dict(), **state})
-    with torch.no_grad():  # a plausible depth (3 m at f = 1000 px) and a body within 0.5 m: what the cascade's gates pass
-        pixels.output_layer.weight.mul_(0.3)
-        pixels.output_layer.bias.mul_(0.3)
-        pixels.output_layer.weight[0] = 0.0
-        pixels.output_layer.bias[0] = 3.0
-    config = to_dict(pixels.config)
-    del config["input_space"], config["depth_output"]
-    config["canonical_depth"] = True
-    torch.save({"format": 1, "package_version": "0.1.0", "lifter_config": config,
-                "state_dict": pixels.state_dict()}, path)
-    return path
-
-
 def test_an_old_checkpoint_loads_and_runs_as_a_pixel_space_model(tmp_path, inputs):
-    path = _legacy_checkpoint(tmp_path / "old.pt")
+    path = legacy_checkpoint(tmp_path / "old.pt")
     model, _ = load_lifter(path)
     assert model.config.input_space == "pixels" and model.config.depth_output == "canonical"
     assert not model.config.takes_mask

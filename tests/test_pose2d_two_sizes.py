@@ -106,26 +106,29 @@ def test_the_setting_is_checked_named_and_a_node_parameter():
         pose2d_sizes("256+")
 
 
-def test_a_second_pass_at_the_first_ones_size_is_refused_by_infer_and_skipped_elsewhere(caplog):
-    """--pose2d-extra-size 256 with --pose2d-size 256 ran the same pass twice (the same people, twice
-    the cost) without a word: infer refuses it naming both options; bag and the node (load_pose2d)
-    run one pass and warn."""
+def test_a_second_pass_at_the_first_ones_size_is_refused_by_the_settings_themselves():
+    """--pose2d-extra-size 256 with --pose2d-size 256 runs the same pass twice (the same people,
+    twice the cost). infer refused it while bag and the node ran one pass with a warning; now the
+    settings refuse it (CascadeConfig), so every front end says the same: infer naming its option,
+    bag and the node the setting (tests/test_bag.py, tests/ros_node)."""
     from poselifter_core.cli import build_parser
     from poselifter_core.cli.infer import cascade_config
-    from poselifter_core.infer import load_pose2d
+    from poselifter_core.config import from_dict
 
     def infer_args(*argv: str):
         return build_parser("infer").parse_args(["infer", "image.png", *argv])
 
-    with pytest.raises(ValueError, match=r"^--pose2d-extra-size 256 is the --pose2d-size: a second pass"):
+    same = r"cascade.pose2d_extra_size 256 is cascade.pose2d_size: a second bottom-up pass at the same size"
+    with pytest.raises(SettingError, match="^" + same) as refused:
+        CascadeConfig(pose2d_extra_size=256)
+    assert refused.value.name == "cascade.pose2d_extra_size"
+    with pytest.raises(ValueError, match=r"^cascade.pose2d_extra_size 384 is cascade.pose2d_size"):
+        from_dict(CascadeConfig, {"pose2d_size": 384, "pose2d_extra_size": 384})  # a YAML, bag's --set, the node
+    with pytest.raises(ValueError, match="^--pose2d-extra-size: " + same):
         cascade_config(infer_args("--pose2d-extra-size", "256"))
-    with pytest.raises(ValueError, match=r"^--pose2d-extra-size 384 is the --pose2d-size"):
-        cascade_config(infer_args("--pose2d-size", "384", "--pose2d-extra-size", "384"))
     assert cascade_config(infer_args("--pose2d-size", "384", "--pose2d-extra-size", "256")).pose2d_extra_size == 256
-    with caplog.at_level("WARNING"):
-        single = load_pose2d(backend="onnxruntime-cpu", long_side=256, extra_long_side=256)
-    assert single.extra_long_side == 0 and "pose2d_extra_size 256 is pose2d_size: no second pass" in caplog.text
-    assert load_pose2d(backend="onnxruntime-cpu", long_side=256, extra_long_side=384).extra_long_side == 384
+    assert CascadeConfig(pose2d_size=256, pose2d_extra_size=0).pose2d_extra_size == 0  # 0: no second pass
+
 
 
 def test_overlapping_boxes_of_different_people_are_kept_apart_when_their_joints_disagree():

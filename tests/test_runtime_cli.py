@@ -74,5 +74,10 @@ def test_benchmark_lifter_files_times_each_export_old_and_new(tmp_path, capsys):
         times = [float(cell) for cell in row.strip(" |").split(" | ")[3:7]]
         assert all(t > 0 for t in times)
     assert rows[0].endswith("| 1.00 |")
+    assert main(["benchmark", "--lifter-files", str(old), str(new), "--latency-batches", "1", "--rounds", "1",
+                 "--repeats", "1", "--threads", "1", "--flip-average"]) == 0  # each file plain and flip-averaged
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(f"| {tmp_path}")]
+    assert [row.split(" | ")[1] for row in rows] == ["pixels, no mask, width 8", "pixels, no mask, flip-averaged, width 8",
+                                                     "rays + mask, width 16", "rays + mask, flip-averaged, width 16"]
     assert main(["benchmark", "--lifter-files", str(legacy)]) == 2
     assert "give ONNX exports" in capsys.readouterr().err

@@ -188,6 +188,7 @@ def test_infer_takes_the_bound(tmp_path, monkeypatch):
     configs = []
     monkeypatch.setattr(infer_cli, "build_cascade", lambda lifter, pose2d, config, backend: configs.append(config))
     monkeypatch.setattr(infer_cli, "run", lambda *args, **kwargs: tmp_path / "out" / "results.json")
+    monkeypatch.setattr(infer_cli, "run_record", lambda *args, **kwargs: {})  # no cascade loaded to record
     (tmp_path / "a.png").write_bytes(b"")
     assert main(["infer", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "--max-second-looks", "1"]) == 0
     assert configs[0].max_second_looks == 1

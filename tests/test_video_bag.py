@@ -311,3 +311,83 @@ def test_the_messages_decode_with_the_ros_type_support(tmp_path):
         for data, (_, expected) in zip(raw["/camera/camera_info"], messages["/camera/camera_info"], strict=True):
             info = serialization.deserialize_message(data, CameraInfo)
             assert list(info.k) == expected.k.tolist() and info.header.stamp.nanosec == expected.header.stamp.nanosec
+
+
+def test_a_mount_is_written_as_tf_static_that_bag_takes(tmp_path, capsys):
+    """--mount: one /tf_static, logged before the first frame, from which the bag's TF gives the
+    mount back (to 1e-9), and which 'poselifter bag --floor-frame' uses for every frame."""
+    from poselifter_core.floor import mount_from_camera_pose
+    from poselifter_core.rosmsg.tf_buffer import TfBuffer
+
+    video = write_video(tmp_path / "clip.avi", gradients(3))
+    output = tmp_path / "bag"
+    assert main(["video-bag", str(video), str(output), "--fov", "60", "--start", str(T0 / 1e9), "--mount", "5.62",
+                 "26.6", "-2.3", "--floor-frame", "floor", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert f"next: poselifter bag {output} {output}_3d --floor-frame floor" in printed
+    # TF carries no error: the angle error the mount needs is pointed at (a user lost fit-floor's 2.59 deg)
+    assert "which TF does not carry (fit-floor prints it; default 0.5 deg): --set cascade.floor.angle_error_deg=DEG" \
+        in printed
+    types, messages = read(output)
+    assert types["/tf_static"] == "tf2_msgs/msg/TFMessage" and len(messages["/tf_static"]) == 1
+    log_ns, static = messages["/tf_static"][0]
+    assert log_ns < min(log for log, _ in messages["/camera/camera_info"])
+    (stamped,) = static.transforms
+    assert (stamped.header.frame_id, stamped.child_frame_id, stamp_of(stamped)) == ("floor", "camera_optical_frame", T0)
+    buffer = TfBuffer()
+    buffer.add(static, static=True)
+    found = buffer.lookup("floor", "camera_optical_frame", T0 + 10**9)
+    assert mount_from_camera_pose(found.rotation, found.translation) == pytest.approx((5.62, 26.6, -2.3), abs=1e-9)
+    assert main(["bag", str(output), str(tmp_path / "out"), "--backend", "onnxruntime-cpu", "--floor-frame", "floor",
+                 "--no-progress"]) == 0
+    assert ("camera mount from TF (floor_frame floor; transforms read from /tf_static 1, unusable 0): "
+            "frames_floor_from_tf 3, frames_floor_no_tf 0, frames_floor_tf_refused 0") in capsys.readouterr().out
+    for mount, error in ((("0", "10", "0"), "the mount's height must be above the floor"),
+                         (("1.5", "95", "0"), "mount: cascade.floor.camera_pitch_deg must be in [-90.0, 90.0]")):
+        assert error in fails(capsys, video, tmp_path / "bad", "--fov", "60", "--mount", *mount)
+
+
+def test_a_floor_frame_without_a_mount_or_on_the_camera_frame_and_a_mount_without_a_camera_are_refused(tmp_path, capsys):
+    """--floor-frame alone used to be ignored in silence (no /tf_static written), and --floor-frame
+    equal to the frame id wrote a transform from a frame to itself that bag's TF drops."""
+    video = write_video(tmp_path / "clip.avi", gradients(2))
+    assert "--floor-frame names the parent frame of --mount's /tf_static transform: give --mount" in fails(
+        capsys, video, tmp_path / "out", "--fov", "60", "--floor-frame", "odom")
+    assert "the floor frame must not be the camera's frame id ('camera_optical_frame')" in fails(
+        capsys, video, tmp_path / "out", "--fov", "60", "--mount", "2", "10", "0", "--floor-frame", "camera_optical_frame")
+    # tf2 refuses frame ids with a leading '/': a bag the node's TF could not use
+    for option in ("--floor-frame", "--frame-id"):
+        assert "not starting with '/' (tf2's frame ids), got '/base'" in fails(
+            capsys, video, tmp_path / "out", "--fov", "60", "--mount", "2", "10", "0", option, "/base")
+    # a mount without the camera: no CameraInfo, so bag and the node would assume the intrinsics and never use it
+    assert "--mount needs the camera, --fov or --camera-info" in fails(capsys, video, tmp_path / "out", "--mount", "2",
+                                                                        "10", "0")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_help_gives_the_mounts_units_and_signs(capsys):
+    """A robot's mount typed into --mount (or bag's cascade.floor) with a sign flipped puts everyone
+    at the wrong depth: both --help texts say which way pitch and roll are positive."""
+    for command in ("video-bag", "bag"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "positive looking down" in text and "positive clockwise" in text and "seen from behind" in text, command
+
+
+@pytest.mark.parametrize("storage", ["mcap", "sqlite3"])
+def test_the_mounts_tf_static_is_offered_latched_as_tf2_offers_it(tmp_path, capsys, storage):
+    """'ros2 bag play' offers each topic the QoS stored with it, and without one the default
+    volatile QoS, which tf2's and RViz's transient-local /tf_static subscriptions refuse
+    (ros2/rviz#916): --mount's transform would never reach the node's floor_frame."""
+    from rosbags.interfaces import QosDurability, QosHistory, QosReliability
+
+    video = write_video(tmp_path / "clip.avi", gradients(2))
+    assert main(["video-bag", str(video), str(tmp_path / "bag"), "--fov", "60", "--mount", "2", "10", "0",
+                 "--storage", storage, "--no-progress"]) == 0
+    with Reader(tmp_path / "bag") as reader:
+        offered = {c.topic: c.ext.offered_qos_profiles for c in reader.connections}
+    (qos,) = offered["/tf_static"]
+    assert (qos.durability, qos.reliability, qos.history, qos.depth) == (
+        QosDurability.TRANSIENT_LOCAL, QosReliability.RELIABLE, QosHistory.KEEP_LAST, 1)
+    assert offered["/camera/camera_info"] == []  # the player's default (reliable, volatile) for the rest

@@ -7,7 +7,9 @@ the network and the numpy decoding: the lifter's whole cost per frame in the cas
 
 The files are timed in interleaved rounds (each round times every file once, ``repeats`` calls
 after warm-up, the order reversed every round), so that a shared machine's load changes hit every file alike; the report gives
-the median over all calls and each file's ratio to the first.
+the median over all calls and each file's ratio to the first. With ``flip_average`` each file is
+timed twice in the same rounds, as it is and flip-averaged (:mod:`..lifter.flip`: the batch and its
+mirror in one call, twice the people), so the ratio between the two is that of the same moment.
 """
 from __future__ import annotations
 
@@ -31,14 +33,16 @@ def _timed_calls(runtime: LifterRuntime, batch: int, rng: np.random.Generator):
 
 
 def lifter_files_report(paths: list[str | Path], batches: tuple[int, ...] = (1, 8), rounds: int = 10,
-                        repeats: int = 50, threads: int | None = None) -> str:
+                        repeats: int = 50, threads: int | None = None, flip_average: bool = False) -> str:
     """Markdown: median ms of the network call and of ``lift`` per file and batch size (module docstring)."""
-    paths = [Path(p) for p in paths]
-    for path in paths:
+    for path in map(Path, paths):
         if path.suffix != ".onnx":
             raise ValueError(f"{path}: give ONNX exports (poselifter export); checkpoints are timed with --backends")
+    variants = [(Path(path), flip) for path in paths for flip in ((False, True) if flip_average else (False,))]
+    paths = [path for path, _ in variants]
     # each file as given: weights="fp32" keeps an int8 variant beside a file from standing in for it
-    runtimes = [LifterRuntime.from_onnx(path, "onnxruntime-cpu", weights="fp32", threads=threads) for path in paths]
+    runtimes = [LifterRuntime.from_onnx(path, "onnxruntime-cpu", weights="fp32", threads=threads, flip_average=flip)
+                for path, flip in variants]
     rng = np.random.default_rng(0)
     calls = {(i, b, k): call for i, r in enumerate(runtimes) for b in batches
              for k, call in enumerate(_timed_calls(r, b, rng))}
@@ -54,7 +58,8 @@ def lifter_files_report(paths: list[str | Path], batches: tuple[int, ...] = (1, 
     for i, (path, runtime) in enumerate(zip(paths, runtimes)):
         cells = " | ".join(f"{median[i, b, 0]:.3f} | {median[i, b, 1]:.3f}" for b in batches)
         ratio = median[i, batches[0], 1] / median[0, batches[0], 1]
-        kind = "rays + mask" if runtime.config.takes_mask else "pixels, no mask"
+        kind = ("rays + mask" if runtime.config.takes_mask else "pixels, no mask") + (
+            ", flip-averaged" if runtime.flip_average else "")
         lines.append(f"| {path} | {kind}, width {runtime.config.width} | {path.stat().st_size / 1e6:.1f} | {cells} | "
                      f"{ratio:.2f} |")
     return "\n".join(lines) + "\n"

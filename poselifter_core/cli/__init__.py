@@ -54,11 +54,15 @@ def command_help(command: str) -> str:
 
 class DefaultsHelpFormatter(argparse.HelpFormatter):
     """Ends an option's help with its default, unless the help already says it or there is none
-    to state (no value, a flag, a positional argument)."""
+    to state (no value, a flag, a positional argument); an on/off pair (``--x``/``--no-x``) states
+    the one in force."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
+        if isinstance(action, argparse.BooleanOptionalAction) and isinstance(default, bool) and action.help \
+                and "default" not in text.lower():
+            return f"{text} (default: {action.option_strings[0 if default else 1]})"
         if (not action.option_strings or action.nargs == 0 or default in (None, argparse.SUPPRESS, [])
                 or "default" in text.lower()):
             return action.help
@@ -111,6 +115,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(requested_command(argv)).parse_args(argv)
+    args.command_line = ["poselifter", *argv]  # for the run's record (run_record.py)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

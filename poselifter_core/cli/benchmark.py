@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "--pose2d-sizes, with the cascade's ms per frame")
     share.add_argument("--pose2d-sizes", nargs="+", type=pose2d_sizes, default=[(256, 0)], metavar="PX[+PX]",
                        help="MoveNet input long sides to compare: 384 (one bottom-up pass), or 256+384 (a second "
-                            "pass at 384 merged with the first: cascade.pose2d_extra_size)")
+                            "pass at 384 merged with the first: cascade.pose2d_extra_size; 256+256: refused) (default: 256)")
     share.add_argument("--lifters", nargs="+", help="lifters to compare for --lifted-share (default: the shipped one)")
     share.add_argument("--every", type=int, default=10, help="every n-th video frame for --lifted-share")
     share.add_argument("--max-frames", type=int, default=80, help="frames (or photos) per source for --lifted-share")
@@ -57,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "lift (checks + network + decoding) at each --latency-batches size; --repeats calls per "
                             "round, --threads")
     files.add_argument("--rounds", type=int, default=10, help="interleaved rounds for --lifter-files")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="--lifter-files: time each file also flip-averaged (cascade.lifter_flip_average); "
+                             "--lifted-share: each cascade also with its lifter flip-averaged; in the same rounds")
     backends = parser.add_argument_group("per-backend benchmark")
     backends.add_argument("--backends", nargs="+", choices=BACKEND_SETTINGS, default=None,
                           help="e.g. --backends torch onnxruntime tensorrt")
@@ -114,17 +117,22 @@ def run(args: argparse.Namespace) -> int:
         from ..cascade import CascadeConfig
         from ..infer import build_cascade
 
-        cascades = {f"{Path(lifter).name if lifter else 'shipped'}, 2D {'+'.join(str(s) for s in sizes if s)} px":
+        # with --flip-average: each cascade plain and flip-averaged, named so; else as configured by default
+        flips = {False: ", no flip averaging", True: ", flip-averaged"} if args.flip_average else {
+            CascadeConfig().lifter_flip_average: ""}
+        cascades = {f"{Path(lifter).name if lifter else 'shipped'}{label}, 2D {'+'.join(str(s) for s in sizes if s)} px":
                     build_cascade(lifter, config=check_cascade(CascadeConfig(pose2d_size=sizes[0],
-                                                                             pose2d_extra_size=sizes[1])),
+                                                                             pose2d_extra_size=sizes[1],
+                                                                             lifter_flip_average=flip)),
                                   backend=args.cascade_backend)
-                    for lifter in (args.lifters or [None]) for sizes in args.pose2d_sizes}
+                    for lifter in (args.lifters or [None]) for sizes in args.pose2d_sizes for flip, label in flips.items()}
         print(lifted_share_report(cascades, args.lifted_share, args.every, args.max_frames))
         return 0
     if args.lifter_files:
         from ..benchmark.lifter_files import lifter_files_report
 
-        print(lifter_files_report(args.lifter_files, tuple(args.latency_batches), args.rounds, args.repeats, args.threads))
+        print(lifter_files_report(args.lifter_files, tuple(args.latency_batches), args.rounds, args.repeats, args.threads,
+                                  args.flip_average))
         return 0
     if args.cascade:
         from ..benchmark.cascade import cascade_report, cascade_video_report

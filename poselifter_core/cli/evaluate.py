@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..cascade import CascadeConfig
 from ..data.pose_set import PoseSet
 from ..data.sources import DataSpec, load_pose_set
 from ..evaluate import evaluate_lifters, noisy_keypoints
@@ -41,6 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="corrupt the test 2D with the error model's synthesis before lifting (seeded)")
     parser.add_argument("--error-model", help="error model YAML for --input-noise (default: the shipped one)")
     parser.add_argument("--noise-seed", type=int, default=0, help="seed of --input-noise and of --partial-bodies' missing joints")
+    parser.add_argument("--flip-average", action=argparse.BooleanOptionalAction,
+                        default=CascadeConfig().lifter_flip_average,
+                        help="lift each pose and its mirror image and average the two (test-time flip averaging, "
+                             "poselifter_core/lifter/flip.py); default: as the cascade does "
+                             "(cascade.lifter_flip_average of infer, bag and the node)")
     parser.add_argument("--no-analytic-root", action="store_true", help="skip the analytic-root baseline")
     parser.add_argument("--partial-bodies", action="store_true",
                         help="instead of the standard tables: the checkpoints side by side on the same samples, "
@@ -80,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     keypoints = None
     if args.input_noise != "none":
         keypoints = noisy_keypoints(data, args.input_noise, args.error_model, args.noise_seed)
-    lifters = load_lifters(args.checkpoint, device)
+    lifters = load_lifters(args.checkpoint, device, args.flip_average)
     if args.partial_bodies:
         from ..benchmark.partial_bodies import accuracy_report
 
@@ -99,10 +105,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_lifters(paths: list[str], device: torch.device) -> dict[str, Lifter]:
+def load_lifters(paths: list[str], device: torch.device, flip_average: bool = False) -> dict[str, Lifter]:
     """Each lifter by ``parent/stem`` (by the path as given where two would share a name): a
     checkpoint on PyTorch, an ONNX export on ONNX Runtime's CPU with the weights of that very file
-    (never the int8 variant beside it, which is evaluated only when named)."""
+    (never the int8 variant beside it, which is evaluated only when named); each flip-averaged
+    with ``flip_average`` (:mod:`..lifter.flip`)."""
     from ..infer import load_lifter_runtime
 
     files = [Path(path) for path in paths]
@@ -111,8 +118,9 @@ def load_lifters(paths: list[str], device: torch.device) -> dict[str, Lifter]:
     # b/best/lifter.pt share that too: the path as given
     for longer in (lambda path: f"{path.parent.name}/{path.name}", str):
         names = [name if names.count(name) == 1 else longer(path) for name, path in zip(names, files)]
-    return {name: load_lifter_runtime(path, "onnxruntime-cpu", weights="fp32") if path.suffix == ".onnx"
-            else TorchLifter.from_checkpoint(path, device) for name, path in zip(names, files)}
+    return {name: load_lifter_runtime(path, "onnxruntime-cpu", weights="fp32", flip_average=flip_average)
+            if path.suffix == ".onnx" else TorchLifter.from_checkpoint(path, device, flip_average)
+            for name, path in zip(names, files)}
 
 
 def _training_body_size_mm(config: "TrainConfig") -> float | None:

@@ -41,7 +41,9 @@ pitch and roll sds combined (root sum of squares).
   poselifter infer vtest.avi --fov 60 -o runs/vtest && poselifter fit-floor runs/vtest -o mount.yaml
 
 mount.yaml holds a 'cascade: floor:' section for 'poselifter bag --config' and for the node's
-parameters file (under ros__parameters)."""
+parameters file (under ros__parameters). The mount is also printed as infer's options, bag's --set
+lines and video-bag's --mount (a /tf_static for 'bag --floor-frame', which takes the height, pitch
+and roll from TF: the angle error then comes from --set or --config mount.yaml)."""
 
 
 #: A video's people without a track id are resampled in this many blocks of consecutive frames
@@ -201,4 +203,7 @@ def run(args: argparse.Namespace) -> int:
           + (f"--fov {CascadeConfig().default_hfov_deg:g} (the field of view infer assumed)" if assumed
              else "(and the same --fx/--fov)"))
     print("bag: " + " ".join(f"--set cascade.floor.{k}={v}" for k, v in floor.items()))
+    # the mount as a bag's TF: TF gives the height, pitch and roll, not the angle error
+    print(f"video-bag: --mount {floor['camera_height_m']} {floor['camera_pitch_deg']} {floor['camera_roll_deg']} "
+          f"(then bag --floor-frame base_footprint --set cascade.floor.angle_error_deg={floor['angle_error_deg']})")
     return 0

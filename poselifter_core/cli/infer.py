@@ -5,16 +5,17 @@ import argparse
 from dataclasses import replace
 
 from ..cascade import CascadeConfig
-from ..config import load_yaml
+from ..config import load_yaml, to_dict
 from ..distortion import DISTORTION_MODELS, Distortion
 from ..floor import floor_summary
 from ..infer import (
+    RUN_RECORD,
     VIDEO_SUFFIXES,
     CameraSpec,
     build_cascade,
     check_boxes,
     check_source,
-    floor_counts,
+    frame_counts,
     prepare_output,
     run,
 )
@@ -22,7 +23,9 @@ from ..lifter.weights import LIFTER_WEIGHTS
 from ..runtime.factory import BACKEND_SETTINGS
 from ..settings import SettingError, check_settings
 from ..tracking import TrackingConfig
+from ..tracking.output_gates import tracking_summary
 from .common import add_threads_argument, apply_threads_argument
+from .run_record import run_record
 
 #: The options of cascade settings whose option is not ``--<the setting's name>`` (after ``cascade.``).
 OPTIONS = {"cascade.floor.camera_height_m": "--camera-height", "cascade.floor.camera_pitch_deg": "--camera-pitch",
@@ -35,7 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Run the cascade (2D stage, by default MoveNet MultiPose -> PoseLifter) and write results.json (images) or "
             "results.jsonl (video, one line per frame) with every person's 2D keypoints, scores and absolute 3D "
-            "joints in metres in the camera optical frame (x right, y down, z forward), plus <name>_2d.png "
+            f"joints in metres in the camera optical frame (x right, y down, z forward), {RUN_RECORD} (how they were "
+            "made: the settings, the model files with their SHA-256 and the backend and file that ran each, the "
+            "version and the command line), plus "
+            "<name>_2d.png "
             "(skeletons on the image), <name>_3d.png (3D view) or <name>_annotated.mp4 (image and top view). In a video "
             "every person gets a stable track_id (with track_age and track_state) and temporally filtered 3D "
             "(settings: --tracking-config, see config/tracking.yaml). Give the camera with "
@@ -92,13 +98,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="MoveNet's bottom-up input long side, a multiple of 32 (larger finds smaller people, "
                              "costs more: docs/benchmarks.md)")
     parser.add_argument("--pose2d-extra-size", type=int, default=defaults.pose2d_extra_size, metavar="PX",
-                        help="MoveNet: a second bottom-up pass at this long side (a multiple of 32; 0: none), its "
+                        help="MoveNet: a second bottom-up pass at this long side (a multiple of 32 other than "
+                             "--pose2d-size; 0: none), its "
                              "people merged with the first pass's: with 256, 384 or 512 also finds small, far people "
                              "at 3x or 5x the cascade's time per frame (docs/benchmarks.md)")
     parser.add_argument("--lifter-weights", default=defaults.lifter_weights, choices=LIFTER_WEIGHTS,
                         help="lifter weights on ONNX Runtime's CPU: auto runs the int8-weight variant beside the "
                              "lifter's ONNX file when there is one (the shipped lifter has one), fp32 never, int8 "
                              "requires it; GPU backends run fp32")
+    parser.add_argument("--lifter-flip-average", action=argparse.BooleanOptionalAction,
+                        default=defaults.lifter_flip_average,
+                        help="lift each person and their mirror image and average the two (test-time flip "
+                             "averaging; accuracy and cost: docs/benchmarks.md)")
     floor = defaults.floor
     parser.add_argument("--camera-height", type=float, default=floor.camera_height_m, metavar="M",
                         help="height of the camera above a flat floor in metres (a robot's or a fixed camera's "
@@ -152,17 +163,14 @@ def cascade_config(args: argparse.Namespace) -> CascadeConfig:
         if alone:
             raise ValueError(f"{' and '.join(alone)} need{'s' * (len(alone) == 1)} --camera-height (the camera's "
                              "height above the floor, in metres): without it the floor is off")
-    if args.pose2d_extra_size and args.pose2d_extra_size == args.pose2d_size:
-        raise ValueError(f"--pose2d-extra-size {args.pose2d_extra_size} is the --pose2d-size: a second pass at the "
-                         "same size finds the same people at twice the cost; give another size (e.g. 384 or 512 "
-                         "with 256) or leave it out")
-    config = replace(defaults, min_person_score=args.min_person_score, min_joint_score=args.min_joint_score,
-                     min_valid_joints=args.min_valid_joints, min_torso_joints=args.min_torso_joints,
-                     pose2d_size=args.pose2d_size, pose2d_extra_size=args.pose2d_extra_size,
-                     lifter_weights=args.lifter_weights,
-                     second_look=not args.no_second_look, max_second_looks=args.max_second_looks,
-                     locate_heads=not args.no_locate_heads, min_face_keypoints=args.min_face_keypoints, floor=floor)
     try:  # each cascade.* setting set here has the option OPTIONS names, else --<its name>
+        config = replace(defaults, min_person_score=args.min_person_score, min_joint_score=args.min_joint_score,
+                         min_valid_joints=args.min_valid_joints, min_torso_joints=args.min_torso_joints,
+                         pose2d_size=args.pose2d_size, pose2d_extra_size=args.pose2d_extra_size,
+                         lifter_weights=args.lifter_weights, lifter_flip_average=args.lifter_flip_average,
+                         second_look=not args.no_second_look, max_second_looks=args.max_second_looks,
+                         locate_heads=not args.no_locate_heads, min_face_keypoints=args.min_face_keypoints,
+                         floor=floor)
         check_settings(config, "cascade.")
     except SettingError as error:  # --min-face-keypoints 7: "--min-face-keypoints: cascade.min_face_keypoints must be ..."
         option = OPTIONS.get(error.name) or "--" + error.name.removeprefix("cascade.").replace("_", "-")
@@ -185,11 +193,17 @@ def execute(args: argparse.Namespace) -> int:
     prepare_output(args.output)
     tracking = tracking_config(args)
     cascade = build_cascade(args.lifter, args.pose2d, config, args.backend)
+    is_video = source.suffix.lower() in VIDEO_SUFFIXES
+    settings = {"cascade": to_dict(config), "camera": to_dict(camera), "backend": args.backend,
+                "tracking": to_dict(tracking) if is_video else None}
     out = run(source, cascade, camera, args.output, args.boxes, progress=not args.no_progress,
-              video=not args.no_video, tracking=tracking, max_frames=args.max_frames)
-    pictures = not (args.no_video and source.suffix.lower() in VIDEO_SUFFIXES)
+              video=not args.no_video, tracking=tracking, max_frames=args.max_frames,
+              record=run_record(args, settings, cascade, args.lifter, args.pose2d))
+    pictures = not (args.no_video and is_video)
     if config.floor.enabled:  # the people the mount placed, as bag's summary says it (each person's root_source)
-        print(f"{floor_summary(floor_counts(out))} (people; root_source in {out.name}: floor = fused, "
+        print(f"{floor_summary(frame_counts(out, 'floor'))} (people; root_source in {out.name}: floor = fused, "
               "track_floor = carried)")
+    if tracking.enabled and is_video and (refused := frame_counts(out, "tracking")):
+        print(f"{tracking_summary(refused)} (people; the frames' tracking in {out.name})")  # as bag: when not 0
     print(f"written: {out}" + (f" and pictures in {args.output}" if pictures else ""))
     return 0

@@ -45,7 +45,18 @@ YAML (image_width, image_height, camera_matrix.data, distortion_model,
 distortion_coefficients.data; as cameracalibrator writes it and camera_info_manager reads it),
 checked as the node checks a CameraInfo. Without either, no CameraInfo is written: 'poselifter
 bag' then needs --set frame.require_camera_info=false (it assumes cascade.default_hfov_deg, a
-{ASSUMED_HFOV_DEG:g} degree field of view, and flags every skeleton metric_depth=false)."""
+{ASSUMED_HFOV_DEG:g} degree field of view, and flags every skeleton metric_depth=false).
+
+Camera mount: --mount HEIGHT_M PITCH_DEG ROLL_DEG (with --fov or --camera-info) also writes one
+/tf_static transform, before the first frame, from the frame id to --floor-frame (default
+base_footprint), so that 'poselifter bag OUT OUT_3d --floor-frame base_footprint' (or the node's
+floor_frame) takes the mount from TF. Its terms are infer's --camera-height, --camera-pitch and
+--camera-roll and cascade.floor's (fit-floor prints them): the height of the camera above the floor
+in metres; the pitch of the optical axis below the horizon in degrees, positive looking down; the
+roll about the optical axis in degrees, positive clockwise as seen from behind the camera. From a
+robot's URDF: the rpy of the camera's body frame (camera_link: x forward, z up; not its optical
+frame) over a level base, in degrees. TF carries no error: give bag the mount's angle error too
+(--set cascade.floor.angle_error_deg=DEG, fit-floor prints it), else its default is assumed."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -73,6 +84,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(sensor_msgs/CompressedImage; jpeg at quality 90: 12x smaller on OpenCV's vtest.avi)")
     parser.add_argument("--jpeg-quality", type=int, default=RecordConfig.jpeg_quality, metavar="Q",
                         help="--encoding jpeg: quality, 1-100")
+    parser.add_argument("--mount", nargs=3, type=float, metavar=("HEIGHT_M", "PITCH_DEG", "ROLL_DEG"),
+                        help="the camera's known mount: height above the floor (m), pitch (deg, positive looking "
+                             "down) and roll (deg, positive clockwise seen from behind), as fit-floor prints them: "
+                             "also written as a /tf_static transform from the frame id to --floor-frame, for "
+                             "'poselifter bag --floor-frame' or the node's floor_frame")
+    parser.add_argument("--floor-frame", help="with --mount: the floor frame (z up, its xy-plane on the floor; "
+                                              f"REP-105) (default: {RecordConfig.floor_frame})")
     parser.add_argument("--storage", default=RecordConfig.storage, choices=sorted(STORAGES), help="bag storage")
     parser.add_argument("--max-frames", type=int, metavar="N",
                         help="write only the first N frames (default: all)")
@@ -100,9 +118,17 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and not (math.isfinite(value) and value >= 0 and (value > 0 or option == "--start")):
             raise ValueError(f"{option} must be a {'positive' if option == '--fps' else 'non-negative'} number, "
                              f"got {value}")
+    if args.mount and args.fov is None and not args.camera_info:
+        raise ValueError("--mount needs the camera, --fov or --camera-info: without a CameraInfo, bag and the node "
+                         "assume the intrinsics and never use the floor (as infer refuses --camera-height without "
+                         "--fx or --fov)")
+    if args.floor_frame is not None and not args.mount:
+        raise ValueError("--floor-frame names the parent frame of --mount's /tf_static transform: give --mount "
+                         "HEIGHT_M PITCH_DEG ROLL_DEG too")
     config = RecordConfig(image_topic=args.image_topic, camera_info_topic=args.camera_info_topic or "",
                           frame_id=args.frame_id, encoding=args.encoding, jpeg_quality=args.jpeg_quality,
-                          storage=args.storage)
+                          storage=args.storage, mount=tuple(args.mount) if args.mount else None,
+                          floor_frame=args.floor_frame or RecordConfig.floor_frame)
     if args.camera_info:
         calibration = CameraCalibration.from_yaml(args.camera_info)
 
@@ -137,11 +163,15 @@ def run(args: argparse.Namespace) -> int:
                                 not args.no_progress, custom, source_name=str(source))
         summary.skipped.update(unreadable)
     print(summary)
+    floor = f" --floor-frame {config.floor_frame}" if config.mount else ""
     if args.camera_info or args.fov is not None:
-        print(f"next: poselifter bag {output} {output}_3d")
+        print(f"next: poselifter bag {output} {output}_3d{floor}")
+        if config.mount:  # TF carries no error: without it, bag (and the node) assume the default
+            print(f"      and the mount's angle error, which TF does not carry (fit-floor prints it; default "
+                  f"{CascadeConfig().floor.angle_error_deg:g} deg): --set cascade.floor.angle_error_deg=DEG")
     else:
         print("note: no --fov or --camera-info, so no CameraInfo was written: 'poselifter bag' and the node skip "
               f"every frame unless frame.require_camera_info is false (then a {ASSUMED_HFOV_DEG:g} degree camera is "
               f"assumed and every skeleton flagged metric_depth=false)\nnext: poselifter bag {output} {output}_3d "
-              "--set frame.require_camera_info=false")
+              f"--set frame.require_camera_info=false{floor}")
     return 0

@@ -8,6 +8,7 @@ import torch
 
 from .checkpoint import load_lifter
 from .decoding import Lifter, LiftResult, decode
+from .flip import lifter_raw
 from .inputs import LifterInput, prepare_input
 from .model import PoseLifter
 
@@ -17,16 +18,19 @@ __all__ = ["Lifter", "LiftResult", "TorchLifter", "prepare_input"]
 class TorchLifter:
     """PyTorch-eager inference over a :class:`PoseLifter`."""
 
-    def __init__(self, model: PoseLifter, device: str | torch.device = "cpu", batch_size: int = 4096) -> None:
+    def __init__(self, model: PoseLifter, device: str | torch.device = "cpu", batch_size: int = 4096,
+                 flip_average: bool = False) -> None:
         self.model = model.to(device).eval()
         self.config = model.config
         self.device = torch.device(device)
         self.batch_size = batch_size
+        self.flip_average = flip_average  # lift each pose and its mirror, average (.flip)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "TorchLifter":
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu",
+                        flip_average: bool = False) -> "TorchLifter":
         model, _ = load_lifter(path, device)
-        return cls(model, device)
+        return cls(model, device, flip_average=flip_average)
 
     @torch.inference_mode()
     def raw(self, keypoints: np.ndarray, intrinsics: np.ndarray, visible: np.ndarray) -> np.ndarray:
@@ -44,5 +48,6 @@ class TorchLifter:
 
     def lift_input(self, batch: LifterInput) -> LiftResult:
         """Lift a batch that already meets the lifter's input contract (:class:`LifterInput`)."""
-        raw = self.raw(batch.keypoints, batch.intrinsics, batch.visible)
+        raw = lifter_raw(lambda b: self.raw(b.keypoints, b.intrinsics, b.visible), batch, self.model.skeleton,
+                         self.flip_average)
         return decode(raw, batch.keypoints, batch.intrinsics, batch.visible, self.model.config, self.model.skeleton)

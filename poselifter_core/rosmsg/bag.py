@@ -8,7 +8,8 @@ is counted and never reaches the synchronizer. Every processed frame becomes a
 poselifter_msgs/Skeleton3DArray and a visualization_msgs/MarkerArray in a new bag, stamped with the
 image's stamp and frame and logged at the log time of the message that completed the frame's
 synchronized set (when the live node could first have published it). ``copy_inputs`` also copies
-the input topics, so the output bag alone replays in RViz or Foxglove.
+the input topics and the bag's /tf and /tf_static, so the output bag alone replays in RViz or
+Foxglove (a robot's frames included).
 
 Damaged input never costs the work done (issue #13 row 6): a message that cannot be decoded, or
 is larger than ``max_message_bytes``, is counted and skipped; an image too large to decode is a
@@ -22,8 +23,9 @@ import json
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from rosbags.interfaces import Connection
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
@@ -40,13 +42,16 @@ from ..cascade import (
     Pose3DEstimator,
 )
 from ..config import to_dict
-from ..floor import floor_summary
+from ..floor import FloorConfig, floor_summary
 from ..settings import check_settings, setting
+from ..tracking.output_gates import tracking_summary
 from . import outputs
 from .body_frames import body_transforms
+from .floor_tf import FLOOR_TF_COUNTERS, floor_fallback, floor_frame_setting, floor_from_tf
 from .frames import Frame, FrameConfig, FrameProcessor
 from .rosbags_factory import message_factory
 from .rosbags_types import poselifter_typestore, register_bag_types
+from .sync import Match
 
 SKELETONS_TYPE = "poselifter_msgs/msg/Skeleton3DArray"
 MARKERS_TYPE = "visualization_msgs/msg/MarkerArray"
@@ -58,6 +63,9 @@ STREAM_TYPES = {
     "detections": ("vision_msgs/msg/Detection2DArray",),
     "keypoints": ("poselifter_msgs/msg/Keypoints2DArray",),
 }
+#: The input topics a bag's TF is read from when ``floor_frame`` is set (tf2's listener's topics); video-bag
+#: writes its ``--mount`` to the first.
+TF_STATIC_TOPIC, TF_DYNAMIC_TOPIC = "/tf_static", "/tf"
 STORAGES = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
 #: rosbag2 metadata version written: 8 is what ROS 2 Jazzy writes, so Jazzy and later read it.
 BAG_VERSION = 8
@@ -85,12 +93,18 @@ class BagConfig:
     pose2d: str = ""  # 2D model (see infer --pose2d); "": the shipped MoveNet
     backend: str = "auto"
     storage: str = ""  # output storage, sqlite3 or mcap; "": the input's
-    copy_inputs: bool = setting(False, "Also copy the input topics into the output bag")
+    copy_inputs: bool = setting(False, "Also copy the input topics, and the bag's /tf and /tf_static, into the output "
+                                "bag")
     max_message_bytes: int = setting(256 * 2**20, "Larger messages are skipped and counted, never decoded",
                                      low=1, high=2**40)
     marker_lifetime_s: float = setting(0.5, "Markers vanish this long after the last update [s]; 0: never",
                                        low=0.0, high=60.0)
     joint_frames: bool = setting(False, "With topics.tf: also a TF frame per valid joint")
+    floor_frame: str = floor_frame_setting()
+    tf_tolerance_s: float = setting(0.0, "With floor_frame: a lookup up to this long before the first or after the "
+                                    "last /tf sample of a transform takes that sample (tf2, and so the node, has no "
+                                    "such tolerance: 0); beyond it the frame counts as frames_floor_no_tf [s]",
+                                    low=0.0, high=1.0)
 
     def __post_init__(self) -> None:
         if self.storage and self.storage not in STORAGES:
@@ -108,6 +122,8 @@ class BagPlan:
     output: Path
     config: BagConfig
     streams: dict[str, str]  # stream name -> input topic
+    tf_topics: tuple[str, ...]  # the bag's /tf and /tf_static (TFMessage): read first with floor_frame, copied with
+    # copy_inputs
     storage: str
     typestore: Typestore
 
@@ -125,6 +141,7 @@ class BagSummary:
     people_head_only: int = 0  # of the people skipped, those located by their head (not in the bag's messages)
     second_looks: Counter = field(default_factory=Counter)  # cascade.LOOK_* -> count
     floor: Counter = field(default_factory=Counter)  # cascade.FLOOR_* -> people lifted
+    tracking: Counter = field(default_factory=Counter)  # tracking.output_gates.TRACK_* -> people
     frames_skipped: Counter = field(default_factory=Counter)  # reason -> frames
     people_skipped: Counter = field(default_factory=Counter)  # reason -> people (or detections)
     camera_infos_rejected: Counter = field(default_factory=Counter)  # reason -> messages
@@ -134,6 +151,11 @@ class BagSummary:
     sync_pending: dict[str, int] = field(default_factory=dict)  # held at the end, never matched
     sync_time_events: dict[str, int] = field(default_factory=dict)  # future stamps rejected, resets
     pivot: str = "image"
+    floor_frame: str = ""  # BagConfig.floor_frame: the counts below are kept
+    floor_tf: Counter = field(default_factory=Counter)  # floor_tf.FLOOR_TF_COUNTERS -> frames
+    floor_tf_problems: Counter = field(default_factory=Counter)  # why a frame had no mount from TF -> frames
+    floor_tf_fallback: str = ""  # what those frames used instead (floor_tf.floor_fallback)
+    tf_read: dict[str, int] = field(default_factory=dict)  # the TF pass: transforms kept, unusable ones skipped
     read_error: str = ""  # why reading stopped before the end of the bag ("" when it did not)
 
     def warnings(self) -> list[str]:
@@ -148,6 +170,12 @@ class BagSummary:
                          "CameraInfo (frame.require_camera_info false: the intrinsics assumed)")
         return found
 
+    def to_json(self) -> dict[str, Any]:
+        """The summary as plain data (``bag --summary-json``): every field by its name, the same
+        numbers as ``str()`` prints (zero counts absent), plus ``warnings``."""
+        return {**{f.name: dict(value) if isinstance(value := getattr(self, f.name), Counter) else value
+                   for f in fields(self)}, "warnings": self.warnings()}
+
     def add(self, frame: Frame) -> None:
         self.people_skipped.update(frame.skipped)
         if frame.result is None:
@@ -158,6 +186,16 @@ class BagSummary:
             self.people_head_only += len(frame.result.head_only)
             self.second_looks.update(frame.result.second_looks)
             self.floor.update(frame.result.floor)
+            self.tracking.update(frame.result.tracking)
+
+    def _floor_tf_lines(self) -> list[str]:
+        read = ", ".join(f"{key} {count}" for key, count in self.tf_read.items())
+        lines = [f"camera mount from TF (floor_frame {self.floor_frame}; {read}): "
+                 + ", ".join(f"{key} {self.floor_tf[key]}" for key in FLOOR_TF_COUNTERS)]
+        if self.floor_tf_problems:
+            lines.append(f"  without it, {self.floor_tf_fallback}:")
+            lines.extend(f"  {count} x {problem}" for problem, count in self.floor_tf_problems.most_common())
+        return lines
 
     def __str__(self) -> str:
         lines = [f"error: {self.read_error}; the frames before it are written"] if self.read_error else []
@@ -166,8 +204,12 @@ class BagSummary:
                      f"located by their head: {self.people_head_only}")
         if self.second_looks:  # in LOOK_ORDER (the Counter holds them in the order a frame first counted them)
             lines.append("second looks: " + ", ".join(f"{label} {self.second_looks[key]}" for key, label in LOOK_ORDER))
+        if self.floor_frame:
+            lines.extend(self._floor_tf_lines())
         if self.floor:
             lines.append(floor_summary(self.floor))
+        if self.tracking:  # only a pose the tracker made and the output gates refused
+            lines.append(tracking_summary(self.tracking))
         for title, counts in (("frames skipped", self.frames_skipped), ("people skipped", self.people_skipped),
                               ("camera infos rejected", self.camera_infos_rejected),
                               ("messages not decodable", self.undecodable), ("messages written", self.written)):
@@ -252,14 +294,16 @@ def plan_bag(source: str | Path, output: str | Path, config: BagConfig) -> BagPl
     except Exception as error:  # noqa: BLE001 - a damaged bag raises ReaderError, UnicodeDecodeError, OverflowError...
         raise ValueError(f"cannot read the bag {source}: {type(error).__name__}: {error}") from error
     topics = {c.topic: c.msgtype for c in connections}
+    tf_topics = tuple(topic for topic in (TF_STATIC_TOPIC, TF_DYNAMIC_TOPIC)
+                      if (config.floor_frame or config.copy_inputs) and topics.get(topic) == TF_TYPE)
     streams = {}
     for stream, required in input_streams(config.frame).items():
         topic = choose_topic(stream, getattr(config.topics, stream), topics, required)
         if topic is not None:
             streams[stream] = topic
     typestore = poselifter_typestore()
-    register_bag_types(typestore, [c for c in connections if c.topic in streams.values()])
-    return BagPlan(source, output, config, streams, config.storage or _storage_of(source), typestore)
+    register_bag_types(typestore, [c for c in connections if c.topic in (*streams.values(), *tf_topics)])
+    return BagPlan(source, output, config, streams, tf_topics, config.storage or _storage_of(source), typestore)
 
 
 class _OutputBag:
@@ -277,7 +321,10 @@ class _OutputBag:
                         for msgtype, topic in topics.items() if topic}
         self.copies: dict[str, Connection] = {}
         for connection in inputs if plan.config.copy_inputs else ():
-            if connection.topic not in self.copies:
+            result = self.results.get(connection.msgtype)
+            if result is not None and result.topic == connection.topic:  # --tf-topic /tf: one /tf, the robot's and
+                self.copies[connection.topic] = result                    # the people's frames
+            elif connection.topic not in self.copies:
                 self.copies[connection.topic] = writer.add_connection(
                     connection.topic, connection.msgtype, typestore=plan.typestore,
                     offered_qos_profiles=connection.ext.offered_qos_profiles)
@@ -323,6 +370,49 @@ def _until_read_error(messages: Iterable[tuple[Connection, int, bytes]],
         yield item
 
 
+def _decode(plan: BagPlan, connection: Connection, raw: bytes, summary: BagSummary) -> Any | None:
+    """The message, or None when it is over ``max_message_bytes`` or cannot be decoded (counted)."""
+    if len(raw) > plan.config.max_message_bytes:
+        summary.undecodable[f"{connection.topic} (over max_message_bytes)"] += 1
+        return None
+    try:
+        return plan.typestore.deserialize_cdr(raw, connection.msgtype)
+    except Exception:  # noqa: BLE001 - rosbags raises SerdeError, struct.error, IndexError... for bad CDR
+        summary.undecodable[connection.topic] += 1
+        return None
+
+
+class _FloorFromBagTf:
+    """``floor_frame`` in a bag: every /tf and /tf_static message read first into a
+    :class:`~.tf_buffer.TfBuffer` (a transform logged after the image it belongs to is there), then
+    each frame's mount from it, counted in the summary as the node counts it."""
+
+    def __init__(self, plan: BagPlan, reader: Reader, summary: BagSummary, processor: FrameProcessor) -> None:
+        from .tf_buffer import TfBuffer  # scipy.spatial: only with floor_frame
+
+        self.buffer = TfBuffer(round(plan.config.tf_tolerance_s * 1e9))
+        connections = [c for c in reader.connections if c.topic in plan.tf_topics]
+        # no TF topic: read nothing (rosbags reads every topic for an empty connections list)
+        for connection, _, raw in _until_read_error(reader.messages(connections=connections) if connections else (),
+                                                    summary):
+            if (message := _decode(plan, connection, raw, summary)) is not None:
+                self.buffer.add(message, static=connection.topic == TF_STATIC_TOPIC)
+        self.plan, self.summary, self.processor = plan, summary, processor
+        summary.floor_frame = plan.config.floor_frame
+        summary.floor_tf_fallback = floor_fallback(plan.config.cascade.floor)
+        summary.tf_read = {"transforms read from " + (" and ".join(plan.tf_topics)
+                                                      or "the bag (it has no /tf or /tf_static topic)"):
+                           self.buffer.transforms, "unusable": self.buffer.unusable}
+
+    def mount(self, match: Match) -> FloorConfig | None:
+        outcome = floor_from_tf(self.buffer, self.plan.config.floor_frame, self.processor.frame_id(match),
+                                match.stamp_ns, self.plan.config.cascade.floor)
+        self.summary.floor_tf[outcome.counter] += 1
+        if outcome.problem:
+            self.summary.floor_tf_problems[outcome.problem] += 1
+        return outcome.floor
+
+
 def process_bag(plan: BagPlan, cascade: Pose3DEstimator, progress: bool = True) -> BagSummary:
     """Run ``cascade`` over the planned bag and write the output bag (see the module doc)."""
     processor = FrameProcessor(cascade, plan.config.frame)
@@ -333,20 +423,18 @@ def process_bag(plan: BagPlan, cascade: Pose3DEstimator, progress: bool = True) 
     writer.set_custom_data("poselifter.input", str(plan.source))  # provenance, in metadata.yaml
     writer.set_custom_data("poselifter.config", json.dumps(to_dict(plan.config)))
     with Reader(plan.source) as reader, writer:
+        floor = _FloorFromBagTf(plan, reader, summary, processor) if plan.config.floor_frame else None
         inputs = [c for c in reader.connections if c.topic in stream_of]
+        if plan.config.copy_inputs:  # the TF topics too, copied in their log-time place, not processed
+            inputs += [c for c in reader.connections if c.topic in plan.tf_topics]
         output = _OutputBag(writer, plan, inputs)
         messages = tqdm(reader.messages(connections=inputs), total=sum(c.msgcount for c in inputs),
                         desc="messages", unit="msg", disable=not progress)
         for connection, log_ns, raw in _until_read_error(messages, summary):
             output.copy(connection.topic, log_ns, raw)
-            stream = stream_of[connection.topic]
-            if len(raw) > plan.config.max_message_bytes:
-                summary.undecodable[f"{connection.topic} (over max_message_bytes)"] += 1
+            if (stream := stream_of.get(connection.topic)) is None:  # a copied /tf or /tf_static
                 continue
-            try:
-                message = plan.typestore.deserialize_cdr(raw, connection.msgtype)
-            except Exception:  # noqa: BLE001 - rosbags raises SerdeError, struct.error, IndexError... for bad CDR
-                summary.undecodable[connection.topic] += 1
+            if (message := _decode(plan, connection, raw, summary)) is None:
                 continue
             try:
                 matches = processor.add(stream, message, log_ns)
@@ -354,7 +442,7 @@ def process_bag(plan: BagPlan, cascade: Pose3DEstimator, progress: bool = True) 
                 summary.camera_infos_rejected[str(error)] += 1
                 continue
             for match in matches:
-                frame = processor.process(match)
+                frame = processor.process(match, floor.mount(match) if floor else None)
                 summary.add(frame)
                 if frame.result is not None:
                     output.write_frame(frame, log_ns)

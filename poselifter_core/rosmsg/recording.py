@@ -11,6 +11,11 @@ The camera is a :class:`CameraCalibration`: from a horizontal field of view (``-
 :meth:`poselifter_core.camera.Intrinsics.from_fov`) or from a ROS ``camera_calibration`` YAML file
 (what ``cameracalibrator`` writes and ``camera_info_manager`` reads), checked as the node checks a
 CameraInfo (:func:`.inputs.intrinsics_from_camera_info`, :func:`.inputs.distortion_from_camera_info`).
+
+A known camera mount (``RecordConfig.mount``: height, pitch, roll) is written as one
+tf2_msgs/TFMessage on ``/tf_static`` before the first frame: the optical frame in a floor frame
+(:func:`poselifter_core.floor.camera_pose_from_mount`), what ``poselifter bag --floor-frame`` and the
+node's ``floor_frame`` look up.
 """
 from __future__ import annotations
 
@@ -24,12 +29,15 @@ from typing import Any
 
 import numpy as np
 import yaml
+from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import Writer
 from rosbags.typesys.store import Typestore
 from tqdm import tqdm
 
 from ..camera import Intrinsics
-from .bag import BAG_VERSION, STORAGES, check_new_output
+from ..floor import FloorConfig, camera_pose_from_mount
+from ..settings import check_settings
+from .bag import BAG_VERSION, STORAGES, TF_STATIC_TOPIC, TF_TYPE, check_new_output
 from .images import rgb_to_image_fields
 from .inputs import distortion_from_camera_info, intrinsics_for_image, intrinsics_from_camera_info
 from .outputs import MessageFactory, header
@@ -39,6 +47,13 @@ from .rosbags_types import poselifter_typestore
 IMAGE_TYPE = "sensor_msgs/msg/Image"
 COMPRESSED_TYPE = "sensor_msgs/msg/CompressedImage"
 CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
+_INFINITE = QosTime(9223372036, 854775807)  # rmw's infinite duration, as ros2 bag record writes it
+#: Offered QoS written per topic: /tf_static as tf2's StaticTransformBroadcaster offers it (reliable,
+#: transient local, keep last 1). Without it 'ros2 bag play' offers the default, volatile QoS, which
+#: tf2's (and RViz's) transient-local /tf_static subscription refuses as incompatible (ros2/rviz#916):
+#: the node's floor_frame and RViz would never get the mount. Other topics: none (the player's default).
+OFFERED_QOS = {TF_STATIC_TOPIC: (Qos(QosHistory.KEEP_LAST, 1, QosReliability.RELIABLE, QosDurability.TRANSIENT_LOCAL,
+                                     _INFINITE, _INFINITE, QosLiveliness.AUTOMATIC, _INFINITE, False),)}
 #: Image encodings written: raw ``sensor_msgs/Image`` encodings, or a compressed file format.
 RAW_ENCODINGS = ("bgr8", "rgb8")
 COMPRESSED_FORMATS = {"jpeg": ".jpg", "png": ".png"}
@@ -158,6 +173,22 @@ def image_message(make: MessageFactory, rgb: np.ndarray, stamp_ns: int, frame_id
     return make(IMAGE_TYPE, header=header(make, stamp_ns, frame_id), **rgb_to_image_fields(rgb, encoding))
 
 
+def mount_message(make: MessageFactory, mount: tuple[float, float, float], floor_frame: str, frame_id: str,
+                  stamp_ns: int) -> Any:
+    """A tf2_msgs/TFMessage of the camera ``frame_id`` mounted at ``mount`` (height m, pitch and
+    roll deg) above ``floor_frame``."""
+    from scipy.spatial.transform import Rotation
+
+    rotation, translation = camera_pose_from_mount(*mount)
+    x, y, z, w = Rotation.from_matrix(rotation).as_quat()
+    transform = make("geometry_msgs/msg/Transform",
+                     translation=make("geometry_msgs/msg/Vector3", **dict(zip("xyz", map(float, translation)))),
+                     rotation=make("geometry_msgs/msg/Quaternion", x=float(x), y=float(y), z=float(z), w=float(w)))
+    return make(TF_TYPE, transforms=[make("geometry_msgs/msg/TransformStamped",
+                                                  header=header(make, stamp_ns, floor_frame), child_frame_id=frame_id,
+                                                  transform=transform)])
+
+
 def check_encoding(encoding: str, jpeg_quality: int = 90) -> None:
     if encoding not in IMAGE_ENCODINGS:
         raise ValueError(f"image encoding must be one of {', '.join(IMAGE_ENCODINGS)}, got {encoding!r}")
@@ -224,7 +255,8 @@ class BagWriter:
 
     def write(self, topic: str, msgtype: str, log_ns: int, message: Any) -> None:
         if topic not in self.connections:
-            self.connections[topic] = self.writer.add_connection(topic, msgtype, typestore=self.typestore)
+            self.connections[topic] = self.writer.add_connection(topic, msgtype, typestore=self.typestore,
+                                                                 offered_qos_profiles=OFFERED_QOS.get(topic, ()))
         elif self.connections[topic].msgtype != msgtype:
             raise ValueError(f"topic {topic} has type {self.connections[topic].msgtype}, not {msgtype}")
         raw = message if isinstance(message, (bytes, bytearray, memoryview)) else self.typestore.serialize_cdr(
@@ -284,8 +316,19 @@ class RecordConfig:
     encoding: str = "bgr8"
     jpeg_quality: int = 90
     storage: str = "mcap"
+    mount: tuple[float, float, float] | None = None  # camera height m, pitch, roll deg: a /tf_static to floor_frame
+    floor_frame: str = "base_footprint"
 
     def __post_init__(self) -> None:
+        if self.mount is not None:
+            height, pitch, roll = self.mount
+            check_settings(FloorConfig(camera_height_m=height, camera_pitch_deg=pitch, camera_roll_deg=roll),
+                           "mount: cascade.floor.")
+            if not height > 0:
+                raise ValueError(f"the mount's height must be above the floor (> 0 m), got {height}")
+            if self.floor_frame == self.frame_id:
+                raise ValueError(f"the floor frame must not be the camera's frame id ({self.frame_id!r}): the mount is "
+                                 "the transform between the two")
         check_encoding(self.encoding, self.jpeg_quality)
         check_storage(self.storage)
         for name in ("image_topic", "camera_info_topic"):
@@ -294,8 +337,11 @@ class RecordConfig:
                                                          and " " not in topic and not topic.endswith("/")):
                 raise ValueError(f"{name.replace('_', ' ')} must be an absolute ROS topic name such as "
                                  f"/camera/image_raw, got {topic!r}")
-        if not self.frame_id or " " in self.frame_id:
-            raise ValueError(f"frame id must be a non-empty name without spaces, got {self.frame_id!r}")
+        for name in ("frame_id", "floor_frame"):
+            value = getattr(self, name)
+            if not value or " " in value or value.startswith("/"):  # tf2 refuses a frame id with a leading /
+                raise ValueError(f"{name.replace('_', ' ')} must be a non-empty name without spaces, not starting "
+                                 f"with '/' (tf2's frame ids), got {value!r}")
 
 
 @dataclass
@@ -368,6 +414,10 @@ def record_frames(frames: Iterable[tuple[np.ndarray, float | None]], output: str
         for rgb, time_s in itertools.chain([first], iterator):
             stamp = clock.stamp(time_s)
             bar.update()
+            if config.mount is not None and not writer.written[TF_STATIC_TOPIC]:  # before the first frame
+                writer.write(TF_STATIC_TOPIC, TF_TYPE, max(stamp - 2 * CAMERA_INFO_LEAD_NS, 0),
+                             mount_message(make, config.mount, config.floor_frame, config.frame_id, stamp))
+                summary.types[TF_STATIC_TOPIC] = TF_TYPE
             try:
                 records = frame_records(make, rgb, stamp, calibration(rgb), config.frame_id, config.image_topic,
                                         config.camera_info_topic, config.encoding, config.jpeg_quality)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -83,11 +84,28 @@ def cast_input(name: str, value: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=dtype)
 
 
+@dataclass(frozen=True)
+class BackendChoice:
+    """What :func:`~.factory.create_backend` made of a ``setting``, kept on the backend for a run's
+    record (``run.json``): the backend's :attr:`InferenceBackend.name`, the ``file`` it runs (the
+    ONNX file, which on ONNX Runtime's CPU may be another than the one named, e.g. the lifter's
+    int8 variant; a TensorRT engine is built from it; None for PyTorch, which runs the module made
+    from the named file) and why the candidates before it were ``skipped`` (``auto``,
+    ``onnxruntime``), as the factory logs them."""
+
+    setting: str
+    backend: str
+    file: Path | None
+    skipped: tuple[str, ...] = ()
+
+
 class InferenceBackend(ABC):
     """Runs one model. Subclasses implement :meth:`_run`; :meth:`run` checks the inputs first."""
 
     #: Short description of what runs, e.g. ``onnxruntime-cpu`` or ``tensorrt-fp16``.
     name: str = "backend"
+    #: How :func:`~.factory.create_backend` chose this backend; None for one made directly.
+    choice: BackendChoice | None = None
 
     def __init__(self, signature: Signature) -> None:
         self.signature = signature

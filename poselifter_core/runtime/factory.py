@@ -17,7 +17,8 @@ parses but fails these checks is a :class:`BackendError` whatever the setting, n
 
 An explicit setting that cannot run raises :class:`BackendError` with the reason; ``auto`` tries
 the candidates in order and only raises when none can run. The choice and the reason are logged
-once per backend made.
+once per backend made, and kept on it as :attr:`~.backend.InferenceBackend.choice` (a run's
+record says what ran).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .backend import BackendError, InferenceBackend, Signature
+from .backend import BackendChoice, BackendError, InferenceBackend, Signature
 
 if TYPE_CHECKING:
     import torch
@@ -58,10 +59,12 @@ def create_backend(setting: str, onnx_path: str | Path | None, torch_module_fact
     for path in (onnx_path, cpu_onnx_path):
         if path is not None and Path(path).is_file():
             check_model_file(path)
+    files = {"tensorrt": onnx_path, "onnxruntime-cuda": onnx_path, "onnxruntime-cpu": cpu_onnx_path or onnx_path,
+             "torch": None}  # the file each candidate runs (torch: the module from torch_module_factory)
     candidates = {
-        "tensorrt": lambda: _tensorrt(onnx_path, cache_dir, precision, max_batch),
-        "onnxruntime-cuda": lambda: _onnxruntime(onnx_path, "cuda", threads),
-        "onnxruntime-cpu": lambda: _onnxruntime(cpu_onnx_path or onnx_path, "cpu", threads),
+        "tensorrt": lambda: _tensorrt(files["tensorrt"], cache_dir, precision, max_batch),
+        "onnxruntime-cuda": lambda: _onnxruntime(files["onnxruntime-cuda"], "cuda", threads),
+        "onnxruntime-cpu": lambda: _onnxruntime(files["onnxruntime-cpu"], "cpu", threads),
         "torch": lambda: _torch(torch_module_factory, signature, onnx_path, torch_device),
     }
     if setting == "onnxruntime":
@@ -82,6 +85,8 @@ def create_backend(setting: str, onnx_path: str | Path | None, torch_module_fact
         reason = "requested" if strict else f"{setting}; " + ("first choice" if not skipped else "skipped " + "; ".join(skipped))
         runs = f" on {Path(cpu_onnx_path).name}" if cpu_onnx_path is not None and candidate == "onnxruntime-cpu" else ""
         LOG.info("%s: using backend %s%s (%s)", model_name, backend.name, runs, reason)
+        file = files[candidate]
+        backend.choice = BackendChoice(setting, backend.name, None if file is None else Path(file), tuple(skipped))
         return backend
     raise BackendError(f"{model_name}: no backend for setting {setting!r} can run: " + "; ".join(skipped))
 

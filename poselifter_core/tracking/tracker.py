@@ -13,6 +13,9 @@ One :class:`Tracker` per stream (a video, a bag's image topic, the node's camera
   its filter (the motion history is stale); a dead track's filter is gone with it.
 * **Filtering** (:mod:`.pose_filter`): always run, since it predicts where a track is; its
   output replaces the lifted pose only when ``filter.enabled``.
+* **Output gates** (:mod:`.output_gates`): a filtered or coasting pose is published only when it
+  passes the cascade's output gates; a filtered one that fails is replaced by the person's own
+  pose, a coasting one is withheld (counted in ``CascadeResult.tracking``).
 * **Floor size** (:mod:`.floor_size`, ``carry_floor_size``): a track learns its person's floor /
   lifter depth ratio in its floor-fused frames and, in its frames without a floor estimate or
   without a mount, moves the lifted root along its ray by it before the filter sees the person
@@ -35,6 +38,7 @@ from ..plausibility import PlausibilityConfig
 from .association import Candidates, assign, cost_matrix
 from .config import TrackingConfig
 from .floor_size import FloorSize
+from .output_gates import TRACK_COASTING_WITHHELD, TRACK_FILTERED_REFUSED, refusal
 from .pose_filter import PoseFilter, PoseMeasurement
 
 if TYPE_CHECKING:  # the cascade pulls in torch; FrameConfig (imported by the launch file) holds a TrackingConfig
@@ -113,11 +117,11 @@ class Tracker:
                 out.append(self._birth(track_id, person, result.intrinsics, time_s))
             else:
                 track = self.tracks[track_id]
-                out.append(self._continue(track, self._floor_sized(track, person, result), result.intrinsics, time_s))
+                out.append(self._continue(track, self._floor_sized(track, person, result), result, time_s))
             published.add(track_id)
         if self.config.tracker.emit_coasting:
-            out += [self._coast(track, result.intrinsics, time_s) for t, track in self.tracks.items()
-                    if t not in published]
+            coasted = (self._coast(track, result, time_s) for t, track in self.tracks.items() if t not in published)
+            out += [person for person in coasted if person is not None]
         result.people = out
         result.timings_ms["tracking"] = 1000 * (time.perf_counter() - started)
 
@@ -196,8 +200,7 @@ class Tracker:
         track.floor_size.learn(person)
         if not self.config.tracker.carry_floor_size:
             return person
-        gates = result.plausibility or PlausibilityConfig()
-        carried, refused = track.floor_size.carry(person, self.config.tracker.floor_size_min_frames, gates)
+        carried, refused = track.floor_size.carry(person, self.config.tracker.floor_size_min_frames, _gates(result))
         if refused is not None:
             result.floor[FLOOR_CARRY_REFUSED] += 1
         if carried is None:
@@ -212,7 +215,10 @@ class Tracker:
         self.tracks[track_id] = track
         return self._publish(track, person, NEW)
 
-    def _continue(self, track: Track, person: Person3D, intrinsics: Intrinsics, time_s: float) -> Person3D:
+    def _continue(self, track: Track, person: Person3D, result: CascadeResult, time_s: float) -> Person3D:
+        """The seen ``person`` as the track publishes it: filtered when filtering is on, unless the
+        filtered pose fails the output gates (:mod:`.output_gates`): then ``person`` itself."""
+        intrinsics = result.intrinsics
         seen = measurement(person, intrinsics)
         if time_s - track.last_seen_s > self.config.filter.reset_gap_s:
             track.filter.reset(seen, time_s, self._frame_interval())
@@ -223,16 +229,32 @@ class Tracker:
         track.last_seen_s = time_s
         if filtered is None or not self.config.filter.enabled:
             return self._publish(track, person, TRACKED)
+        joints = filtered.root + filtered.relative
+        if self._refused(result, filtered.root, joints, TRACK_FILTERED_REFUSED):
+            return self._publish(track, person, TRACKED)
         alpha = float(focal_alpha(intrinsics.as_array()))
-        return self._publish(track, person, TRACKED, joints_m=filtered.root + filtered.relative, root_m=filtered.root,
+        return self._publish(track, person, TRACKED, joints_m=joints, root_m=filtered.root,
                              relative_m=filtered.relative, canonical_depth=float(filtered.root[2] / alpha))
 
-    def _coast(self, track: Track, intrinsics: Intrinsics, time_s: float) -> Person3D:
-        predicted = self._predicted(track, intrinsics, time_s)
-        alpha = float(focal_alpha(intrinsics.as_array()))
+    def _coast(self, track: Track, result: CascadeResult, time_s: float) -> Person3D | None:
+        """The unseen track's last pose at its predicted root, or None when that fails the output
+        gates (:mod:`.output_gates`: withheld, the track kept)."""
+        predicted = self._predicted(track, result.intrinsics, time_s)
+        joints = predicted.root + track.last.relative_m
+        if self._refused(result, predicted.root, joints, TRACK_COASTING_WITHHELD):
+            return None
+        alpha = float(focal_alpha(result.intrinsics.as_array()))
         return self._publish(track, track.last, COASTING, remember=False, keypoints_2d=predicted.keypoints_2d,
-                             box=predicted.box, root_m=predicted.root, joints_m=predicted.root + track.last.relative_m,
+                             box=predicted.box, root_m=predicted.root, joints_m=joints,
                              canonical_depth=float(predicted.root[2] / alpha))
+
+    @staticmethod
+    def _refused(result: CascadeResult, root_m: np.ndarray, joints_m: np.ndarray, key: str) -> bool:
+        """Whether a pose the tracker made fails the frame's output gates; counted under ``key``."""
+        if refusal(root_m, joints_m, _gates(result)) is None:
+            return False
+        result.tracking[key] += 1
+        return True
 
     def _publish(self, track: Track, person: Person3D, state: str, remember: bool = True, **changes) -> Person3D:
         """``person`` with ``changes`` and the track's fields; ``remember``: it is the track's last."""
@@ -244,6 +266,11 @@ class Tracker:
         if remember:
             track.last = out
         return out
+
+
+def _gates(result: CascadeResult) -> PlausibilityConfig:
+    """The output gates the frame's people passed (``result.plausibility``; None: the defaults)."""
+    return result.plausibility or PlausibilityConfig()
 
 
 def _candidates(keypoints: list, valid: list, boxes: list, roots: list) -> Candidates:

@@ -12,6 +12,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from poselifter_core import shipped
 from poselifter_core.camera import project
+from poselifter_core.cascade import CascadeConfig
 from poselifter_core.lifter.runtime import LifterRuntime
 from poselifter_core.skeleton import H36M17
 from poselifter_ros.probe import person_frame
@@ -58,7 +59,8 @@ def test_keypoints_mode_known_answer(probe, start_node):
         assert s.root.z == pytest.approx(s.canonical_root_depth * np.sqrt(K_TEST[0] * K_TEST[1]), rel=1e-6)  # float32 model
         assert [s.root.x, s.root.y, s.root.z] == pytest.approx([s.joints[0].x, s.joints[0].y, s.joints[0].z])
     # The node publishes exactly what the core lifter computes for this input ...
-    local = LifterRuntime.from_onnx(shipped.ONNX, backend="onnxruntime-cpu").lift(
+    local = LifterRuntime.from_onnx(shipped.ONNX, backend="onnxruntime-cpu",  # flip-averaged as the node by default
+                                    flip_average=CascadeConfig().lifter_flip_average).lift(
         xy.astype(np.float32), np.tile(np.array(K_TEST), (len(picks), 1)))
     np.testing.assert_allclose(joints, local.absolute / 1000.0, atol=1e-4)
     # ... and that is close to the truth, in metres, in the camera optical frame.

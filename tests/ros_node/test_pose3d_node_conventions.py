@@ -4,6 +4,7 @@ overrides and namespaced diagnostics. Keypoints mode throughout: only the lifter
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +19,11 @@ from sensor_msgs.msg import CameraInfo
 
 from poselifter_core import shipped
 from poselifter_core.camera import Intrinsics, project
+from poselifter_core.cascade import CascadeConfig
 from poselifter_core.distortion import Distortion, distort_points
 from poselifter_core.lifter.runtime import LifterRuntime
 
+from .ros_diagnostics import counted
 from .ros_inputs import FRAME_ID, camera_info, keypoints
 from conftest import MOUNTED_K, camera_view, standing_person
 
@@ -71,7 +74,8 @@ def test_distortion_changes_the_root_as_predicted(probe, start_node):
     lens = Distortion("plumb_bob", (-0.3, 0.1, 0.0, 0.0, 0.0))
     ideal = project(_poses(), CAMERA.as_array())
     recorded = distort_points(ideal, CAMERA, lens)
-    lifter = LifterRuntime.from_onnx(shipped.ONNX, backend="onnxruntime-cpu")
+    lifter = LifterRuntime.from_onnx(shipped.ONNX, backend="onnxruntime-cpu",  # flip-averaged as the node by default
+                                     flip_average=CascadeConfig().lifter_flip_average)
     cameras = np.tile(CAMERA.as_array(), (len(ideal), 1))
     predicted = lifter.lift(ideal.astype(np.float32), cameras).root / 1000.0
     uncorrected = lifter.lift(recorded.astype(np.float32), cameras).root / 1000.0
@@ -197,12 +201,6 @@ def _root_error(probe, publisher, xy: np.ndarray, truth: np.ndarray, stamps) -> 
     return abs(skeleton.root.z / truth[0, 2] - 1)
 
 
-def _counted(probe, key: str) -> int:
-    """The largest value of a /diagnostics counter received so far (0 before any)."""
-    values = [{v.key: v.value for v in s.values} for m in probe.messages("/diagnostics") for s in m.status]
-    return max((int(v.get(key, 0)) for v in values), default=0)
-
-
 def test_a_live_camera_mount_puts_a_standing_person_on_the_floor(probe, start_node):
     """cascade.floor.* set through the parameter service: a person 15 % smaller than the training
     bodies, whose root depth the lifter misses by over 10 %, gets it within 5 % from the floor, and
@@ -227,7 +225,7 @@ def test_a_live_camera_mount_puts_a_standing_person_on_the_floor(probe, start_no
     assert _get(probe, "/pose3d", "cascade.floor.camera_height_m").double_value == height
     assert error_of_next() < 0.05
 
-    probe.wait_for(lambda: _counted(probe, "people_floor_fused") > 0, 5.0, "people_floor_fused in /diagnostics")
+    probe.wait_for(lambda: counted(probe, "people_floor_fused") > 0, 5.0, "people_floor_fused in /diagnostics")
     (refused,) = _set(probe, "/pose3d", cascade__floor__camera_pitch_deg=120.0)
     assert not refused.successful and "cascade.floor.camera_pitch_deg" in refused.reason
     (refused,) = _set(probe, "/pose3d", cascade__floor__camera_height_m=-1.0)
@@ -376,8 +374,8 @@ def test_a_floor_frame_without_its_transform_falls_back_to_the_mount_parameters(
     def root_error() -> float:
         return _root_error(probe, keypoints_pub, xy, truth, stamps)
 
-    def counted(key: str) -> int:
-        return _counted(probe, key)
+    def count(key: str) -> int:
+        return counted(probe, key)
 
     assert root_error() < 0.05  # the parameters' mount: on the floor
     try:
@@ -391,9 +389,9 @@ def test_a_floor_frame_without_its_transform_falls_back_to_the_mount_parameters(
         assert "camera_height_m 0" not in node.log() and "frames_floor_no_tf" in node.log()
     else:
         probe.wait_for(lambda: "floor_frame 'base_footprint'" in node.log(), 5.0, "the lookup's warning")
-    probe.wait_for(lambda: counted("frames_floor_no_tf") >= 1 and counted("people_floor_fused") >= 1, 5.0,
+    probe.wait_for(lambda: count("frames_floor_no_tf") >= 1 and count("people_floor_fused") >= 1, 5.0,
                    "frames_floor_no_tf and people_floor_fused in /diagnostics")
-    assert counted("frames_floor_from_tf") == 0 and counted("frames_floor_tf_refused") == 0
+    assert count("frames_floor_from_tf") == 0 and count("frames_floor_tf_refused") == 0
     # /diagnostics says it too (it said OK, "running"): WARN while frames go without their TF mount
     reason = "tf2_ros is not installed" if "tf2_ros is not installed" in node.log() else "no transform"
     probe.wait_for(lambda: any(s.level == DiagnosticStatus.WARN and "floor_frame: " in s.message and reason in s.message
@@ -406,7 +404,29 @@ def test_a_floor_frame_without_its_transform_falls_back_to_the_mount_parameters(
     assert _set(probe, "/pose3d", floor_frame="")[0].successful
     root_error()
     time.sleep(1.0)  # two diagnostics periods
-    missed = counted("frames_floor_no_tf")
+    missed = count("frames_floor_no_tf")
     root_error()
     time.sleep(1.0)
-    assert counted("frames_floor_no_tf") == missed and node.alive()
+    assert count("frames_floor_no_tf") == missed and node.alive()
+
+
+def test_a_second_pass_at_the_first_ones_size_is_refused_at_start_and_live(probe, start_node, tmp_path):
+    """cascade.pose2d_extra_size equal to cascade.pose2d_size: the node ran one pass with a warning
+    where infer refused it; now the settings refuse it (CascadeConfig) as infer and bag do. Given at
+    start, the node ends with the reason. Set on a running node, the change is refused as any
+    read-only parameter's is (the settings check is not what refuses it there) and the node runs
+    on with its settings."""
+    from poselifter_ros.node_process import NodeProcess
+
+    params = Path(__file__).resolve().parents[2] / "config" / "pose3d.yaml"
+    refused = NodeProcess(params, {**KEYPOINTS_MODE, "cascade.pose2d_extra_size": 256}, {}, tmp_path / "refused.log")
+    try:
+        probe.wait_for(lambda: not refused.alive(), 60.0, "the node to refuse its settings")
+    finally:
+        assert refused.stop() != 0
+    assert "cascade.pose2d_extra_size 256 is cascade.pose2d_size: a second bottom-up pass" in refused.log()
+
+    node = start_node({**KEYPOINTS_MODE, "cascade.pose2d_extra_size": 384})
+    (result,) = _set(probe, "/pose3d", cascade__pose2d_extra_size=256)
+    assert not result.successful and "read-only" in result.reason, result.reason
+    assert _get(probe, "/pose3d", "cascade.pose2d_extra_size").integer_value == 384 and node.alive()

@@ -23,6 +23,7 @@ from poselifter_core.tracking import Tracker
 from poselifter_ros.node_config import NodeConfig
 from poselifter_ros.node_stats import NodeStats
 from poselifter_ros.pose3d_node import Pose3DNode
+from poselifter_ros.tf_io import TargetFrameLookup
 
 FLOOR_FRAME, CAMERA_FRAME, STAMP_NS = "base_footprint", "camera_optical_frame", 1_700_000_000_123_456_789
 
@@ -119,3 +120,23 @@ def test_a_live_mount_change_makes_the_tracks_forget_their_floor_ratios(change, 
     stand_in._apply(replace(config, cascade=replace(config.cascade, floor=replace(config.cascade.floor, **change))))
     assert tracker.floor_size_resets == int(forgets)
     assert stand_in.config.cascade.floor.camera_pitch_deg == change.get("camera_pitch_deg", 10.0)
+
+
+def test_a_non_finite_transform_from_tf2_is_no_transform_with_its_reason():
+    """tf2 stores what it is sent; a transform with an infinite translation must reach the node as
+    no transform (the frame falls back to the parameters, counted) rather than raise out of the
+    lookup and lose the frame. The stand-in is for tf2_ros's Buffer (no wheel here), answering as
+    ``Buffer.lookup_transform`` does: a TransformStamped-shaped object."""
+    vector = SimpleNamespace(x=0.0, y=0.0, z=float("inf"))
+    stamped = SimpleNamespace(transform=SimpleNamespace(translation=vector,
+                                                        rotation=SimpleNamespace(x=0.0, y=0.0, z=0.0, w=1.0)))
+    lookup = TargetFrameLookup.__new__(TargetFrameLookup)
+    lookup._buffer = SimpleNamespace(lookup_transform=lambda *args, **kwargs: stamped)
+    lookup.last_error = lookup.unavailable = ""
+    assert lookup.lookup(FLOOR_FRAME, CAMERA_FRAME, STAMP_NS) is None
+    assert "not a usable transform" in lookup.last_error and CAMERA_FRAME in lookup.last_error
+    stand_in = node(None, camera_height_m=2.0)
+    stand_in._floor_lookup = lookup
+    assert mount(stand_in) is None
+    assert stand_in.stats.counts == {"frames_floor_no_tf": 1}
+    assert "not a usable transform" in stand_in.logger.warnings[0]

@@ -11,7 +11,6 @@ checkpoint digest an export records).
 from __future__ import annotations
 
 import json
-import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,26 +54,15 @@ def shipped_digests() -> dict[Path, str]:
     return sums
 
 
-_verified: dict[tuple[Path, int, int], str] = {}  # (path, size, mtime) -> digest already checked
-_lock = threading.Lock()
-
-
 def verify_shipped(path: str | Path) -> None:
     """Raise :class:`ModelIntegrityError` if ``path`` is a shipped model file whose SHA-256
     differs from its record; do nothing for any other file. A file is hashed once per size and
-    modification time."""
+    modification time (:func:`~.digest.file_sha256`)."""
     path = Path(path).resolve()
     expected = shipped_digests().get(path)
     if expected is None:
         return
-    stat = path.stat()
-    key = (path, stat.st_size, stat.st_mtime_ns)
-    with _lock:
-        if _verified.get(key) == expected:
-            return
     actual = file_sha256(path)
     if actual != expected:
         raise ModelIntegrityError(f"shipped model {path} is corrupt: SHA-256 {actual[:16]}... differs from the "
                                   f"recorded {expected[:16]}...; reinstall the package")
-    with _lock:
-        _verified[key] = actual

@@ -48,6 +48,9 @@ ANKLES = (H36M17.index("RFoot"), H36M17.index("LFoot"))
 ANKLE_HEIGHT_M = 0.08
 #: Rays closer to the horizon than this give no floor estimate (the distance along them diverges).
 MIN_DEPRESSION_DEG = 0.5
+#: The floor frame of a robot (REP-105): the parent of the mount ``video-bag --mount`` writes, the
+#: frame ``fit-floor`` suggests for ``bag --floor-frame``.
+FLOOR_FRAME = "base_footprint"
 #: ``Person3D.root_source``: the root depth is the lifter's alone; fused with the floor's in this
 #: frame (the cascade); or the lifter's scaled by the person's floor-to-lifter depth ratio that the
 #: track learned in its floor-fused frames (the tracker, :mod:`.tracking.floor_size`).

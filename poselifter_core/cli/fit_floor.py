@@ -9,7 +9,7 @@ import numpy as np
 import yaml
 
 from ..cascade import CascadeConfig
-from ..floor import ANKLES, ROOT_FLOOR, ROOT_TRACK_FLOOR, FloorConfig
+from ..floor import ANKLES, FLOOR_FRAME, ROOT_FLOOR, ROOT_TRACK_FLOOR, FloorConfig
 from ..floor_fit import MIN_POINTS, FloorFit, FloorFitError, fit_floor, lowest_ankles
 from ..settings import SettingError, check_settings
 from ..tracking import COASTING
@@ -205,5 +205,5 @@ def run(args: argparse.Namespace) -> int:
     print("bag: " + " ".join(f"--set cascade.floor.{k}={v}" for k, v in floor.items()))
     # the mount as a bag's TF: TF gives the height, pitch and roll, not the angle error
     print(f"video-bag: --mount {floor['camera_height_m']} {floor['camera_pitch_deg']} {floor['camera_roll_deg']} "
-          f"(then bag --floor-frame base_footprint --set cascade.floor.angle_error_deg={floor['angle_error_deg']})")
+          f"(then bag --floor-frame {FLOOR_FRAME} --set cascade.floor.angle_error_deg={floor['angle_error_deg']})")
     return 0

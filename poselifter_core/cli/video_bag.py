@@ -49,7 +49,7 @@ bag' then needs --set frame.require_camera_info=false (it assumes cascade.defaul
 
 Camera mount: --mount HEIGHT_M PITCH_DEG ROLL_DEG (with --fov or --camera-info) also writes one
 /tf_static transform, before the first frame, from the frame id to --floor-frame (default
-base_footprint), so that 'poselifter bag OUT OUT_3d --floor-frame base_footprint' (or the node's
+{RecordConfig.floor_frame}), so that 'poselifter bag OUT OUT_3d --floor-frame {RecordConfig.floor_frame}' (or the node's
 floor_frame) takes the mount from TF. Its terms are infer's --camera-height, --camera-pitch and
 --camera-roll and cascade.floor's (fit-floor prints them): the height of the camera above the floor
 in metres; the pitch of the optical axis below the horizon in degrees, positive looking down; the

@@ -35,7 +35,7 @@ from rosbags.typesys.store import Typestore
 from tqdm import tqdm
 
 from ..camera import Intrinsics
-from ..floor import FloorConfig, camera_pose_from_mount
+from ..floor import FLOOR_FRAME, FloorConfig, camera_pose_from_mount
 from ..settings import check_settings
 from .bag import BAG_VERSION, STORAGES, TF_STATIC_TOPIC, TF_TYPE, check_new_output
 from .images import rgb_to_image_fields
@@ -317,7 +317,7 @@ class RecordConfig:
     jpeg_quality: int = 90
     storage: str = "mcap"
     mount: tuple[float, float, float] | None = None  # camera height m, pitch, roll deg: a /tf_static to floor_frame
-    floor_frame: str = "base_footprint"
+    floor_frame: str = FLOOR_FRAME
 
     def __post_init__(self) -> None:
         if self.mount is not None:
